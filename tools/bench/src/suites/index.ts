@@ -1,0 +1,5 @@
+import type { Suite } from '../suite.js';
+import { simSuite } from './sim.js';
+
+/** Every suite by name; later packages add theirs here. */
+export const suites: ReadonlyMap<string, Suite> = new Map([simSuite].map((s) => [s.name, s]));
