@@ -1,0 +1,163 @@
+/**
+ * A pull reader over an async iterable of byte chunks: exact reads, skips and zero-copy slices, with
+ * the position in the stream. Holds at most one partly consumed chunk plus what a pending exact read
+ * needs, so memory stays bounded by the largest single read.
+ */
+export class ByteReader {
+  readonly #iterator: AsyncIterator<Uint8Array>;
+  readonly #chunks: Buffer[] = [];
+  #head = 0;
+  #buffered = 0;
+  #ended = false;
+  #position = 0;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.#iterator = source[Symbol.asyncIterator]();
+  }
+
+  /** Bytes consumed so far. */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Pulls one more chunk; false once the source is exhausted. */
+  async #pull(): Promise<boolean> {
+    while (!this.#ended) {
+      const r = await this.#iterator.next();
+      if (r.done === true) {
+        this.#ended = true;
+        break;
+      }
+      const v: unknown = r.value;
+      const chunk = Buffer.isBuffer(v)
+        ? v
+        : v instanceof Uint8Array
+          ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+          : typeof v === 'string'
+            ? Buffer.from(v, 'latin1')
+            : null;
+      if (chunk === null) throw new TypeError('the source yielded something other than bytes');
+      if (chunk.length === 0) continue;
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      return true;
+    }
+    return false;
+  }
+
+  /** Buffers at least `n` bytes; false when the source ends first (what there is stays buffered). */
+  async ensure(n: number): Promise<boolean> {
+    while (this.#buffered < n) {
+      if (!(await this.#pull())) return false;
+    }
+    return true;
+  }
+
+  /** The number of bytes buffered and not yet consumed. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** True when every byte has been consumed and the source has no more. */
+  async atEnd(): Promise<boolean> {
+    return !(await this.ensure(1));
+  }
+
+  /**
+   * Reads exactly `n` bytes. When the source ends first, consumes what there was and throws the error
+   * that `short(got)` returns.
+   */
+  async read(n: number, short: (got: number) => Error): Promise<Buffer> {
+    if (!(await this.ensure(n))) {
+      const got = this.#buffered;
+      this.#consume(got);
+      throw short(got);
+    }
+    return this.#take(n);
+  }
+
+  /**
+   * Up to `max` bytes (at least one) without copying when they lie in one chunk; null at the end.
+   */
+  async readSome(max: number): Promise<Buffer | null> {
+    if (this.#buffered === 0 && !(await this.#pull())) return null;
+    const first = this.#chunks[0];
+    if (first === undefined) return null;
+    const n = Math.min(max, first.length - this.#head);
+    const out = first.subarray(this.#head, this.#head + n);
+    this.#consume(n);
+    return out;
+  }
+
+  /** Skips `n` bytes; returns how many were skipped (fewer only at the end of the source). */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      if (this.#buffered === 0 && !(await this.#pull())) break;
+      const k = Math.min(left, this.#buffered);
+      this.#consume(k);
+      left -= k;
+    }
+    return n - left;
+  }
+
+  /** Reads and discards everything left; returns the byte count. */
+  async drain(): Promise<number> {
+    let n = this.#buffered;
+    this.#consume(n);
+    while (await this.#pull()) {
+      n += this.#buffered;
+      this.#consume(this.#buffered);
+    }
+    return n;
+  }
+
+  /** Stops the source early (runs its iterator's `return`, which destroys a Node stream). */
+  async close(): Promise<void> {
+    this.#chunks.length = 0;
+    this.#buffered = 0;
+    this.#head = 0;
+    if (!this.#ended) {
+      this.#ended = true;
+      await this.#iterator.return?.();
+    }
+  }
+
+  #take(n: number): Buffer {
+    const first = this.#chunks[0];
+    if (first !== undefined && first.length - this.#head >= n) {
+      const out = first.subarray(this.#head, this.#head + n);
+      this.#consume(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.#chunks[0];
+      if (c === undefined) throw new Error('ByteReader: internal accounting error');
+      const k = Math.min(n - filled, c.length - this.#head);
+      c.copy(out, filled, this.#head, this.#head + k);
+      filled += k;
+      this.#consume(k);
+    }
+    return out;
+  }
+
+  #consume(n: number): void {
+    this.#buffered -= n;
+    this.#position += n;
+    let left = n;
+    while (left > 0) {
+      const c = this.#chunks[0];
+      if (c === undefined) break;
+      const avail = c.length - this.#head;
+      if (left < avail) {
+        this.#head += left;
+        return;
+      }
+      left -= avail;
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * Stream-optimized VMDK -> raw disk bytes, as a stream: reads the header, the embedded descriptor and
+ * then the markers in file order, inflating grains and filling the gaps with zeros, so that exactly
+ * `capacity` bytes come out. Nothing is buffered beyond a few grains in flight.
+ */
+import { Duplex, addAbortSignal } from 'node:stream';
+import { inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { ByteReader } from './byte-reader.js';
+import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
+import { detectDiskType } from './disk-type.js';
+import { VmdkFormatError, VmdkUnsupportedError } from './errors.js';
+import {
+  MARKER_EOS,
+  MARKER_FOOTER,
+  MARKER_GD,
+  MARKER_GT,
+  SECTOR_SIZE,
+  parseSparseExtentHeader,
+  type SparseExtentHeader,
+} from './sparse-header.js';
+import { zeros } from './zero.js';
+
+/** What the decoder learnt from the start of the stream, before any disk byte comes out. */
+export interface StreamOptimizedHeaderInfo {
+  /** The sparse header at the start of the file. */
+  readonly header: SparseExtentHeader;
+  /** The embedded descriptor, when the file has one. */
+  readonly descriptor: VmdkDescriptor | undefined;
+  /** The disk's virtual size in bytes: exactly this many bytes come out. */
+  readonly capacity: number;
+}
+
+/** Options of {@link createStreamOptimizedDecoder}. */
+export interface StreamOptimizedDecoderOptions {
+  /** Called once the header and descriptor are read, before the first output byte. */
+  onHeader?: (info: StreamOptimizedHeaderInfo) => void;
+  /** Destroys the stream with an AbortError when aborted. */
+  signal?: AbortSignal;
+  /** Grains inflated at once on the libuv thread pool (default 4; 1 inflates one at a time). */
+  concurrency?: number;
+}
+
+const inflateAsync = (data: InputType, options: ZlibOptions): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    inflate(data, options, (err, out) => (err === null ? resolve(out) : reject(err)));
+  });
+
+function u64At(b: Buffer, offset: number): number {
+  return b.readUInt32LE(offset) + b.readUInt32LE(offset + 4) * 0x1_0000_0000;
+}
+
+const truncatedAt = (what: string) => (at: number) => (got: number) =>
+  new VmdkFormatError('truncated', `stream ends inside the ${what}`, { offset: at + got });
+
+/**
+ * The decoding itself: an async generator from the VMDK's bytes to the raw disk's bytes. The public
+ * entry point is {@link createStreamOptimizedDecoder}.
+ */
+export async function* decodeStreamOptimized(
+  source: AsyncIterable<Uint8Array>,
+  options: Omit<StreamOptimizedDecoderOptions, 'signal'> = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const reader = new ByteReader(source);
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  try {
+    // A short first sector is reported as bad magic when it is not a VMDK at all, else as truncated.
+    const whole = await reader.ensure(SECTOR_SIZE);
+    const head = await reader.read(whole ? SECTOR_SIZE : reader.buffered, truncatedAt('sparse header')(0));
+    const header = parseSparseExtentHeader(head);
+    if (!header.compressed || !header.markers) {
+      throw new VmdkUnsupportedError(
+        'disk-type',
+        'not a stream-optimized VMDK (grains are not compressed with markers): read it with createSparseVmdkReadStream',
+      );
+    }
+    if (header.capacity === 0 && header.descriptorOffset !== 0 && header.grainSize === 0) {
+      throw new VmdkUnsupportedError('disk-type', 'a sparse header that only carries a descriptor has no data to stream');
+    }
+
+    const skipTo = async (byte: number, what: string): Promise<void> => {
+      const gap = byte - reader.position;
+      if (gap < 0) throw new VmdkFormatError('bad-header', `the ${what} at byte ${byte} overlaps earlier metadata`, { offset: byte });
+      const skipped = await reader.skip(gap);
+      if (skipped < gap) throw new VmdkFormatError('truncated', `stream ends before the ${what}`, { offset: reader.position });
+    };
+
+    let descriptor: VmdkDescriptor | undefined;
+    if (header.descriptorOffset !== 0) {
+      const at = header.descriptorOffset * SECTOR_SIZE;
+      await skipTo(at, 'embedded descriptor');
+      const text = await reader.read(header.descriptorSize * SECTOR_SIZE, truncatedAt('embedded descriptor')(at));
+      if (text.some((c) => c !== 0)) descriptor = parseVmdkDescriptor(text, { position: at });
+    }
+    const { capacity } = detectDiskType({ header, descriptor });
+    options.onHeader?.({ header, descriptor, capacity });
+
+    const grainBytes = header.grainSize * SECTOR_SIZE;
+    const overheadBytes = header.overhead * SECTOR_SIZE;
+    const totalGrains = capacity === 0 ? 0 : Math.ceil(header.capacity / header.grainSize);
+
+    // qemu-img writes its grain directory and tables before the grains and no end-of-stream marker.
+    // When the tables lie ahead in the stream, count the grains they list: a stream that ends early is
+    // then caught even without an end-of-stream marker.
+    let expectedGrains: number | undefined;
+    if (header.gdOffset !== null && header.gdOffset * SECTOR_SIZE >= reader.position && header.gdOffset + header.gdSectors <= header.overhead) {
+      expectedGrains = await countGrainsAhead(reader, header, totalGrains, skipTo);
+    }
+    await skipTo(overheadBytes, 'first grain');
+
+    // Output: in order, with up to `concurrency` inflates in flight.
+    type Piece = number | Promise<Buffer>;
+    const queue: Piece[] = [];
+    let inFlight = 0;
+    async function* drainQueue(limit: number): AsyncGenerator<Buffer> {
+      while (inFlight > limit || (limit === 0 && queue.length > 0)) {
+        const p = queue.shift();
+        if (p === undefined) break;
+        if (typeof p === 'number') {
+          yield* zeros(p);
+        } else {
+          inFlight--;
+          yield await p;
+        }
+      }
+    }
+
+    let out = 0; // bytes of the disk accounted for (emitted or queued)
+    let grainsSeen = 0;
+    let ended = false;
+    while (!ended) {
+      const at = reader.position;
+      if (await reader.atEnd()) {
+        if (expectedGrains === undefined) {
+          throw new VmdkFormatError('truncated', 'stream ends without an end-of-stream marker', { offset: at });
+        }
+        if (grainsSeen < expectedGrains) {
+          throw new VmdkFormatError('truncated', `stream ends after ${grainsSeen} of the ${expectedGrains} grains its grain tables list`, {
+            offset: at,
+          });
+        }
+        break;
+      }
+      const marker = await reader.read(12, truncatedAt('marker')(at));
+      const lba = u64At(marker, 0);
+      const size = marker.readUInt32LE(8);
+      if (size !== 0) {
+        // A grain marker: lba, compressed size, compressed bytes, padding to the next sector.
+        if (lba % header.grainSize !== 0 || lba >= header.capacity) {
+          throw new VmdkFormatError('grain-out-of-range', `grain at sector ${lba} is not grain-aligned inside the capacity of ${header.capacity} sectors`, {
+            offset: at,
+          });
+        }
+        const start = lba * SECTOR_SIZE;
+        if (start < out) {
+          throw new VmdkUnsupportedError(
+            'grain-order',
+            `grain at sector ${lba} comes after a later one: a stream with grains out of order cannot be decoded as a stream (use createSparseVmdkReadStream on the file)`,
+            { offset: at },
+          );
+        }
+        if (size > 2 * grainBytes) {
+          throw new VmdkFormatError('bad-marker', `compressed grain of ${size} bytes is larger than twice the grain size`, { offset: at });
+        }
+        if (expectedGrains !== undefined && grainsSeen >= expectedGrains) {
+          throw new VmdkFormatError('bad-table', `more grains than the ${expectedGrains} the grain tables list`, { offset: at });
+        }
+        const data = await reader.read(size, truncatedAt('compressed grain')(at + 12));
+        const pad = (SECTOR_SIZE - ((12 + size) % SECTOR_SIZE)) % SECTOR_SIZE;
+        // The padding of the very last grain may be missing; anywhere else a short skip means the end.
+        await reader.skip(pad);
+        const want = Math.min(grainBytes, capacity - start);
+        if (start > out) {
+          queue.push(start - out);
+        }
+        const p = inflateAsync(data, { maxOutputLength: grainBytes }).then(
+          (raw) => {
+            if (raw.length !== want && raw.length !== grainBytes) {
+              throw new VmdkFormatError('bad-grain', `grain at sector ${lba} inflates to ${raw.length} bytes, expected ${want}`, { offset: at });
+            }
+            return raw.length === want ? raw : raw.subarray(0, want);
+          },
+          (err: unknown) => {
+            throw new VmdkFormatError('bad-grain', `grain at sector ${lba} does not inflate: ${(err as Error).message}`, { offset: at, cause: err });
+          },
+        );
+        p.catch(() => undefined); // handled when its turn comes; avoid an unhandled-rejection report meanwhile
+        queue.push(p);
+        inFlight++;
+        out = start + want;
+        grainsSeen++;
+        yield* drainQueue(concurrency - 1);
+        continue;
+      }
+      // A metadata marker: numSectors, 0, type, padding to a full sector, then numSectors of metadata.
+      const rest = await reader.read(SECTOR_SIZE - 12, truncatedAt('marker')(at + 12));
+      const type = rest.readUInt32LE(0);
+      const numSectors = lba;
+      switch (type) {
+        case MARKER_EOS:
+          if (numSectors !== 0) throw new VmdkFormatError('bad-marker', `end-of-stream marker with ${numSectors} sectors`, { offset: at });
+          if (expectedGrains !== undefined && grainsSeen < expectedGrains) {
+            throw new VmdkFormatError('truncated', `end of stream after ${grainsSeen} of the ${expectedGrains} grains the grain tables list`, {
+              offset: at,
+            });
+          }
+          ended = true;
+          break;
+        case MARKER_GT:
+          if (numSectors !== header.gtSectors) {
+            throw new VmdkFormatError('bad-marker', `grain table marker of ${numSectors} sectors, expected ${header.gtSectors}`, { offset: at });
+          }
+          await skipTo(reader.position + numSectors * SECTOR_SIZE, 'grain table');
+          break;
+        case MARKER_GD:
+          if (numSectors !== header.gdSectors) {
+            throw new VmdkFormatError('bad-marker', `grain directory marker of ${numSectors} sectors, expected ${header.gdSectors}`, { offset: at });
+          }
+          await skipTo(reader.position + numSectors * SECTOR_SIZE, 'grain directory');
+          break;
+        case MARKER_FOOTER: {
+          if (numSectors !== 1) throw new VmdkFormatError('bad-marker', `footer marker of ${numSectors} sectors, expected 1`, { offset: at });
+          const footerAt = reader.position;
+          const footerBytes = await reader.read(SECTOR_SIZE, truncatedAt('footer')(footerAt));
+          let footer: SparseExtentHeader;
+          try {
+            footer = parseSparseExtentHeader(footerBytes, { position: footerAt });
+          } catch (err) {
+            throw new VmdkFormatError('bad-footer', `the footer is not a valid sparse header: ${(err as Error).message}`, { offset: footerAt, cause: err });
+          }
+          if (footer.capacity !== header.capacity || footer.grainSize !== header.grainSize || footer.numGTEsPerGT !== header.numGTEsPerGT) {
+            throw new VmdkFormatError('bad-footer', 'the footer disagrees with the header on capacity, grain size or grain table size', {
+              offset: footerAt,
+            });
+          }
+          break;
+        }
+        default:
+          throw new VmdkFormatError('bad-marker', `unknown marker type ${type}`, { offset: at });
+      }
+    }
+    if (capacity > out) queue.push(capacity - out);
+    yield* drainQueue(0);
+    // Whatever follows the end-of-stream marker (padding) is read and dropped, so a writer never blocks.
+    await reader.drain();
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Reads the grain directory and the tables it lists from the metadata area ahead of the grains and
+ * returns how many grains they allocate. Memory: the directory only; tables are read one at a time.
+ */
+async function countGrainsAhead(
+  reader: ByteReader,
+  header: SparseExtentHeader,
+  totalGrains: number,
+  skipTo: (byte: number, what: string) => Promise<void>,
+): Promise<number | undefined> {
+  const gdOffset = header.gdOffset ?? 0;
+  await skipTo(gdOffset * SECTOR_SIZE, 'grain directory');
+  const gd = await reader.read(header.gdSectors * SECTOR_SIZE, truncatedAt('grain directory')(gdOffset * SECTOR_SIZE));
+  const tables = new Map<number, number>(); // sector -> table index
+  for (let i = 0; i < header.numGTs; i++) {
+    const sector = gd.readUInt32LE(i * 4);
+    if (sector === 0) continue;
+    if (sector * SECTOR_SIZE < reader.position || sector + header.gtSectors > header.overhead || tables.has(sector)) {
+      // Tables behind the directory, past the overhead, or shared: do not count; rely on markers.
+      return undefined;
+    }
+    tables.set(sector, i);
+  }
+  let count = 0;
+  const zeroMark = header.zeroedGrainEntries ? 1 : 0;
+  for (const sector of [...tables.keys()].sort((a, b) => a - b)) {
+    const index = tables.get(sector) ?? 0;
+    await skipTo(sector * SECTOR_SIZE, 'grain table');
+    const gt = await reader.read(header.gtSectors * SECTOR_SIZE, truncatedAt('grain table')(sector * SECTOR_SIZE));
+    for (let j = 0; j < header.numGTEsPerGT; j++) {
+      const entry = gt.readUInt32LE(j * 4);
+      if (entry === 0 || entry === zeroMark) continue;
+      const grain = index * header.numGTEsPerGT + j;
+      if (grain >= totalGrains) {
+        throw new VmdkFormatError('bad-table', `grain table ${index} lists grain ${grain}, beyond the capacity`, { offset: sector * SECTOR_SIZE + j * 4 });
+      }
+      if (entry < header.overhead) {
+        throw new VmdkFormatError('bad-table', `grain table ${index} points grain ${grain} into the metadata at sector ${entry}`, {
+          offset: sector * SECTOR_SIZE + j * 4,
+        });
+      }
+      count++;
+    }
+  }
+  return count;
+}
+
+/**
+ * A Duplex that takes a stream-optimized VMDK (the bytes of the file, in order: from a file, an HTTP
+ * download, an OVA member) and gives out the raw disk: exactly `capacity` bytes, zeros where the VMDK
+ * has no grain. Backpressure holds in both directions; memory stays at a few grains.
+ *
+ * Accepts VMware's layout (grain directory at the end, footer, end-of-stream marker) and qemu-img's
+ * (tables ahead of the grains, no end-of-stream marker; the grains the tables list must all arrive).
+ *
+ * Errors (the stream is destroyed with them): VmdkFormatError on malformed or truncated input,
+ * VmdkUnsupportedError on a sparse VMDK that is not stream-optimized or whose grains are out of order.
+ *
+ * @example
+ * ```ts
+ * await pipeline(createReadStream('disk.vmdk'), createStreamOptimizedDecoder(), createWriteStream('disk.raw'));
+ * ```
+ */
+export function createStreamOptimizedDecoder(options: StreamOptimizedDecoderOptions = {}): Duplex {
+  const { signal, ...rest } = options;
+  const duplex = Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
+    yield* decodeStreamOptimized(source, rest);
+  });
+  if (signal !== undefined) addAbortSignal(signal, duplex);
+  return duplex;
+}
