@@ -5,7 +5,10 @@
  */
 export class ByteReader {
   readonly #iterator: AsyncIterator<Uint8Array>;
-  readonly #chunks: Buffer[] = [];
+  // A queue: chunks[first] is the current chunk, head the offset into it. Consumed chunks are dropped
+  // in batches, so that many tiny chunks cost linear time.
+  #chunks: Buffer[] = [];
+  #first = 0;
   #head = 0;
   #buffered = 0;
   #ended = false;
@@ -81,7 +84,7 @@ export class ByteReader {
    */
   async readSome(max: number): Promise<Buffer | null> {
     if (this.#buffered === 0 && !(await this.#pull())) return null;
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#first];
     if (first === undefined) return null;
     const n = Math.min(max, first.length - this.#head);
     const out = first.subarray(this.#head, this.#head + n);
@@ -114,7 +117,8 @@ export class ByteReader {
 
   /** Stops the source early (runs its iterator's `return`, which destroys a Node stream). */
   async close(): Promise<void> {
-    this.#chunks.length = 0;
+    this.#chunks = [];
+    this.#first = 0;
     this.#buffered = 0;
     this.#head = 0;
     if (!this.#ended) {
@@ -124,7 +128,7 @@ export class ByteReader {
   }
 
   #take(n: number): Buffer {
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#first];
     if (first !== undefined && first.length - this.#head >= n) {
       const out = first.subarray(this.#head, this.#head + n);
       this.#consume(n);
@@ -133,7 +137,7 @@ export class ByteReader {
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.#chunks[0];
+      const c = this.#chunks[this.#first];
       if (c === undefined) throw new Error('ByteReader: internal accounting error');
       const k = Math.min(n - filled, c.length - this.#head);
       c.copy(out, filled, this.#head, this.#head + k);
@@ -148,7 +152,7 @@ export class ByteReader {
     this.#position += n;
     let left = n;
     while (left > 0) {
-      const c = this.#chunks[0];
+      const c = this.#chunks[this.#first];
       if (c === undefined) break;
       const avail = c.length - this.#head;
       if (left < avail) {
@@ -156,8 +160,15 @@ export class ByteReader {
         return;
       }
       left -= avail;
-      this.#chunks.shift();
+      this.#first++;
       this.#head = 0;
+    }
+    if (this.#first === this.#chunks.length) {
+      this.#chunks = [];
+      this.#first = 0;
+    } else if (this.#first >= 1024 && this.#first * 2 >= this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#first);
+      this.#first = 0;
     }
   }
 }

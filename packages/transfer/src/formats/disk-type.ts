@@ -76,6 +76,15 @@ export interface DiskTypeResult {
   readonly capacity: number;
 }
 
+/**
+ * True when a sparse header of capacity 0 only carries a descriptor for other extents (a descriptor
+ * file in sparse clothing, which VMware writes and qemu reads as such), rather than being an empty
+ * sparse disk of its own.
+ */
+export function carriesOnlyDescriptor(header: SparseExtentHeader, descriptor: VmdkDescriptor | undefined): boolean {
+  return header.capacity === 0 && descriptor !== undefined && descriptor.createType !== 'monolithicSparse' && descriptor.createType !== 'streamOptimized';
+}
+
 function inconsistent(message: string): VmdkFormatError {
   return new VmdkFormatError('inconsistent', message);
 }
@@ -87,7 +96,7 @@ function inconsistent(message: string): VmdkFormatError {
  *   sparse extent without an embedded descriptor, like the `-s001.vmdk` files of twoGbMaxExtentSparse, is
  *   a self-contained monolithicSparse disk). The embedded descriptor, if any, must say the same and list
  *   one SPARSE extent of the header's capacity. A `KDMV` header of capacity 0 that only carries a
- *   descriptor is judged by that descriptor.
+ *   descriptor of another type is judged by that descriptor.
  * - A `COWD` header is `vmfsSparse`; an seSparse header is `seSparse`.
  * - A descriptor file is judged by its `createType` (`vmfs` with `ddb.thinProvisioned = "1"` becomes
  *   `vmfsThin`) and its extents must be of the types that create type uses.
@@ -100,7 +109,7 @@ export function detectDiskType(evidence: DiskTypeEvidence): DiskTypeResult {
   const { header, cowd, seSparse, descriptor } = evidence;
   if (cowd !== undefined) return { diskType: 'vmfsSparse', capacity: cowd.capacity * SECTOR_SIZE };
   if (seSparse !== undefined) return { diskType: 'seSparse', capacity: seSparse.capacity * SECTOR_SIZE };
-  if (header !== undefined && !(header.capacity === 0 && descriptor !== undefined)) {
+  if (header !== undefined && !carriesOnlyDescriptor(header, descriptor)) {
     const diskType: VmdkDiskType = header.compressed ? 'streamOptimized' : 'monolithicSparse';
     if (descriptor !== undefined) {
       if (descriptor.createType !== diskType) {

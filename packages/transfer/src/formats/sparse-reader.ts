@@ -6,7 +6,7 @@
 import { Readable, addAbortSignal } from 'node:stream';
 import { inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
-import { detectDiskType } from './disk-type.js';
+import { carriesOnlyDescriptor, detectDiskType } from './disk-type.js';
 import { VmdkFormatError, VmdkUnsupportedError } from './errors.js';
 import {
   MARKER_EOS,
@@ -83,8 +83,8 @@ async function* readSparse(src: OpenedSource, options: SparseVmdkReadStreamOptio
     if (text.some((c) => c !== 0)) descriptor = parseVmdkDescriptor(text, { position: at });
   }
   const { capacity } = detectDiskType({ header, descriptor });
-  if (header.capacity === 0 && descriptor !== undefined) {
-    throw new VmdkUnsupportedError('disk-type', `this sparse header only carries a ${descriptor.createType} descriptor; read its extents instead`);
+  if (carriesOnlyDescriptor(header, descriptor)) {
+    throw new VmdkUnsupportedError('disk-type', `this sparse header only carries a ${descriptor?.createType ?? ''} descriptor; read its extents instead`);
   }
   if (descriptor?.parentCid !== undefined && descriptor.parentCid !== 0xffffffff && options.ignoreParent !== true) {
     throw new VmdkUnsupportedError('parent', 'this sparse extent is a delta of a parent disk; its unallocated grains live in the parent');
