@@ -4,7 +4,7 @@
  * positional reader (a path, a FileHandle, bytes, or a range reader), not a stream.
  */
 import { Readable, addAbortSignal } from 'node:stream';
-import { inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
 import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
 import { carriesOnlyDescriptor, detectDiskType } from './disk-type.js';
 import { VmdkFormatError, VmdkUnsupportedError } from './errors.js';
@@ -18,6 +18,7 @@ import {
   type SparseExtentHeader,
 } from './sparse-header.js';
 import { openSource, type OpenedSource, type VmdkSource } from './source.js';
+import type { SparseHeaderInfo } from './stream-optimized-decoder.js';
 import { zeros } from './zero.js';
 
 /** Options of {@link createSparseVmdkReadStream}. */
@@ -30,13 +31,8 @@ export interface SparseVmdkReadStreamOptions {
    */
   ignoreParent?: boolean;
   /** Called once the header (the footer's copy, for stream-optimized files) and descriptor are read. */
-  onHeader?: (info: { header: SparseExtentHeader; descriptor: VmdkDescriptor | undefined; capacity: number }) => void;
+  onHeader?: (info: SparseHeaderInfo) => void;
 }
-
-const inflateAsync = (data: InputType, options: ZlibOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    inflate(data, options, (err, out) => (err === null ? resolve(out) : reject(err)));
-  });
 
 /** The most bytes read from the file at once when grains lie next to each other. */
 const MAX_RUN = 1 << 20;
@@ -174,7 +170,7 @@ async function* readSparse(src: OpenedSource, options: SparseVmdkReadStreamOptio
       }
       let raw: Buffer;
       try {
-        raw = await inflateAsync(data, { maxOutputLength: grainBytes });
+        raw = inflateSync(data, { maxOutputLength: grainBytes });
       } catch (err) {
         throw new VmdkFormatError('bad-grain', `grain ${grain} does not inflate: ${(err as Error).message}`, { offset: at, cause: err });
       }
