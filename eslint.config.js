@@ -1,6 +1,7 @@
 // ESLint flat config for the whole monorepo: type-checked typescript-eslint rules, the one-way layering
 // of DESIGN.md, and no deep imports across packages.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** The layering, left to right: a package may import only from packages to its left. */
@@ -68,6 +69,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
+      globals: globals.node,
       parserOptions: {
         projectService: {
           allowDefaultProject: ['*.js', '*.mjs', '*/*/*.mjs', '*/*/bin/*.mjs'],
