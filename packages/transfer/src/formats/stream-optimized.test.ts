@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, readFileSync, statSync, writeFileS
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeMixedImage, qemu, qemuImg, qemuSkipReason, qemuStatus, tempDir } from '../../test/images.js';
 import { TransferSizeMismatchError, VmdkFormatError, VmdkUnsupportedError } from './errors.js';
@@ -126,5 +127,110 @@ describe('stream-optimized encoder and decoder', () => {
     vmdk.writeUInt32LE(1, 8); // clear the compressed and marker flags
     vmdk.writeUInt16LE(0, 77);
     await expect(decodeToBuffer(vmdk)).rejects.toBeInstanceOf(VmdkUnsupportedError);
+  });
+});
+
+/** Walks the markers of a stream-optimized file from its first grain; returns each marker's offset. */
+function markers(vmdk: Buffer): { at: number; kind: 'grain' | 'eos' | 'gt' | 'gd' | 'footer' }[] {
+  const out: { at: number; kind: 'grain' | 'eos' | 'gt' | 'gd' | 'footer' }[] = [];
+  let at = 128 * 512;
+  while (at < vmdk.length) {
+    const n = Number(vmdk.readBigUInt64LE(at));
+    const size = vmdk.readUInt32LE(at + 8);
+    if (size > 0) {
+      out.push({ at, kind: 'grain' });
+      at += Math.ceil((12 + size) / 512) * 512;
+      continue;
+    }
+    const kind = (['eos', 'gt', 'gd', 'footer'] as const)[vmdk.readUInt32LE(at + 12)] ?? 'eos';
+    out.push({ at, kind });
+    if (kind === 'eos') break;
+    at += 512 + n * 512;
+  }
+  return out;
+}
+
+describe('malformed stream-optimized input', () => {
+  // Grains 0 and 2 hold data (grain 0 incompressible), grain 1 is zero: three grains, one table.
+  const raw = Buffer.alloc(3 * 65536);
+  for (let i = 0; i < 65536; i++) raw[i] = (i * 2654435761) >>> 24;
+  raw.fill(0x77, 2 * 65536);
+  let vmdk = Buffer.alloc(0);
+  let marks: ReturnType<typeof markers> = [];
+  const grains = (): number[] => marks.filter((m) => m.kind === 'grain').map((m) => m.at);
+  const at = (kind: string): number => marks.find((m) => m.kind === kind)?.at ?? -1;
+
+  async function failure(patch: (b: Buffer) => Buffer | void): Promise<{ reason?: string; feature?: string; name: string }> {
+    const b = Buffer.from(vmdk);
+    const patched = patch(b) ?? b;
+    const err: unknown = await decodeToBuffer(patched).then(
+      () => new Error('decoded without an error'),
+      (e: unknown) => e,
+    );
+    expect(err instanceof VmdkFormatError || err instanceof VmdkUnsupportedError, String(err)).toBe(true);
+    return err as { reason?: string; feature?: string; name: string };
+  }
+
+  beforeAll(async () => {
+    vmdk = await encodeToBuffer(raw);
+    marks = markers(vmdk);
+  });
+
+  it('has a layout these tests understand', async () => {
+    expect(marks.map((m) => m.kind)).toEqual(['grain', 'grain', 'gt', 'gd', 'footer', 'eos']);
+    expect((await decodeToBuffer(vmdk)).equals(raw)).toBe(true);
+  });
+
+  it('a grain beyond the capacity, or not on a grain boundary', async () => {
+    expect(await failure((b) => void b.writeBigUInt64LE(3n * 128n, grains()[1] ?? 0))).toMatchObject({ reason: 'grain-out-of-range' });
+    expect(await failure((b) => void b.writeBigUInt64LE(1n, grains()[0] ?? 0))).toMatchObject({ reason: 'grain-out-of-range' });
+  });
+
+  it('a grain out of order', async () => {
+    expect(await failure((b) => void b.writeBigUInt64LE(0n, grains()[1] ?? 0))).toMatchObject({ feature: 'grain-order' });
+  });
+
+  it('a compressed size that lies', async () => {
+    // Smaller than the data: the deflate stream is cut.
+    expect(await failure((b) => void b.writeUInt32LE(100, (grains()[0] ?? 0) + 8))).toMatchObject({ reason: 'bad-grain' });
+    // Larger than twice a grain.
+    expect(await failure((b) => void b.writeUInt32LE(3 * 65536, (grains()[0] ?? 0) + 8))).toMatchObject({ reason: 'bad-marker' });
+    // Larger than what is left of the file.
+    expect(await failure((b) => void b.writeUInt32LE(120000, (grains()[1] ?? 0) + 8))).toMatchObject({ reason: 'truncated' });
+    // Larger by a few sectors: the next marker is read from the middle of something else.
+    const err = await failure((b) => void b.writeUInt32LE(b.readUInt32LE((grains()[0] ?? 0) + 8) + 1024, (grains()[0] ?? 0) + 8));
+    expect(['bad-marker', 'grain-out-of-range', 'truncated', 'bad-grain', 'bad-footer']).toContain(err.reason);
+  });
+
+  it('a compressed grain that inflates to the wrong length', async () => {
+    const g = grains()[1] ?? 0;
+    const small = deflateSync(Buffer.alloc(4096, 0x77));
+    expect(
+      await failure((b) => {
+        b.writeUInt32LE(small.length, g + 8);
+        small.copy(b, g + 12);
+      }),
+    ).toMatchObject({ reason: 'bad-grain' });
+  });
+
+  it('an unknown marker, a table marker of the wrong size, a broken footer, a cut stream', async () => {
+    expect(await failure((b) => void b.writeUInt32LE(9, at('gt') + 12))).toMatchObject({ reason: 'bad-marker' });
+    expect(await failure((b) => void b.writeBigUInt64LE(7n, at('gt')))).toMatchObject({ reason: 'bad-marker' });
+    expect(await failure((b) => void b.writeUInt32LE(0, at('footer') + 512))).toMatchObject({ reason: 'bad-footer' });
+    expect(await failure((b) => void b.writeBigUInt64LE(9n, at('footer') + 512 + 12))).toMatchObject({ reason: 'bad-footer' });
+    expect(await failure((b) => void b.writeBigUInt64LE(2n, at('eos')))).toMatchObject({ reason: 'bad-marker' });
+    expect(await failure((b) => b.subarray(0, at('eos')))).toMatchObject({ reason: 'truncated' });
+    expect(await failure((b) => b.subarray(0, (grains()[1] ?? 0) + 100))).toMatchObject({ reason: 'truncated' });
+    expect(await failure((b) => b.subarray(0, 300))).toMatchObject({ reason: 'truncated' });
+  });
+
+  it('a header that is not a VMDK, or whose descriptor disagrees with it', async () => {
+    expect(await failure((b) => void b.write('XXXX', 0, 'latin1'))).toMatchObject({ reason: 'bad-magic' });
+    expect(
+      await failure((b) => {
+        const text = b.subarray(512, 512 * 21).toString('latin1').replace('RW 384 SPARSE', 'RW 999 SPARSE');
+        b.write(text, 512, 'latin1');
+      }),
+    ).toMatchObject({ reason: 'inconsistent' });
   });
 });
