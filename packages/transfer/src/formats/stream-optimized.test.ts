@@ -155,7 +155,7 @@ describe('malformed stream-optimized input', () => {
   const raw = Buffer.alloc(3 * 65536);
   for (let i = 0; i < 65536; i++) raw[i] = (i * 2654435761) >>> 24;
   raw.fill(0x77, 2 * 65536);
-  let vmdk = Buffer.alloc(0);
+  let vmdk: Buffer = Buffer.alloc(0);
   let marks: ReturnType<typeof markers> = [];
   const grains = (): number[] => marks.filter((m) => m.kind === 'grain').map((m) => m.at);
   const at = (kind: string): number => marks.find((m) => m.kind === kind)?.at ?? -1;
