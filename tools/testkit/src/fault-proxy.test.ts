@@ -70,5 +70,5 @@ describe('fault proxy', () => {
     const faults = a.filter((f) => f === 'status-503').length;
     expect(faults).toBeGreaterThan(20);
     expect(faults).toBeLessThan(60);
-  });
+  }, 120_000);
 });
