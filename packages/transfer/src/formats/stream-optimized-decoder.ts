@@ -104,6 +104,11 @@ export async function* decodeStreamOptimized(
     let out = 0; // bytes of the disk emitted
     let grainsSeen = 0;
     let ended = false;
+    // VMware's layout writes a grain table after each table's worth of grains: check that it lists
+    // exactly the grains that came since the previous one, where they came. A grain skipped over (by
+    // a compressed size that lies, say) is then caught. Bounded: tracking stops if tables do not come.
+    let pending: Map<number, number> | undefined = header.gdOffset === null ? new Map() : undefined;
+    const zeroMark = header.zeroedGrainEntries ? 1 : 0;
     while (!ended) {
       const at = reader.position;
       if (await reader.atEnd()) {
@@ -159,6 +164,10 @@ export async function* decodeStreamOptimized(
         yield raw.length === want ? raw : raw.subarray(0, want);
         out = start + want;
         grainsSeen++;
+        if (pending !== undefined) {
+          pending.set(lba / header.grainSize, at / SECTOR_SIZE);
+          if (pending.size > 2 * header.numGTEsPerGT) pending = undefined;
+        }
         continue;
       }
       // A metadata marker: numSectors, 0, type, padding to a full sector, then numSectors of metadata.
@@ -179,7 +188,14 @@ export async function* decodeStreamOptimized(
           if (numSectors !== header.gtSectors) {
             throw new VmdkFormatError('bad-marker', `grain table marker of ${numSectors} sectors, expected ${header.gtSectors}`, { offset: at });
           }
-          await skipTo(reader.position + numSectors * SECTOR_SIZE, 'grain table');
+          if (pending === undefined) {
+            await skipTo(reader.position + numSectors * SECTOR_SIZE, 'grain table');
+          } else {
+            const gtAt = reader.position;
+            const gt = await reader.read(numSectors * SECTOR_SIZE, truncatedAt('grain table')(gtAt));
+            checkGrainTable(gt, gtAt, pending, header, zeroMark);
+            pending.clear();
+          }
           break;
         case MARKER_GD:
           if (numSectors !== header.gdSectors) {
@@ -213,6 +229,38 @@ export async function* decodeStreamOptimized(
     await reader.drain();
   } finally {
     await reader.close();
+  }
+}
+
+/**
+ * Checks a streamed grain table against the grains seen since the previous one (`pending`: grain
+ * index -> sector of its marker): the same grains, at the same sectors.
+ */
+function checkGrainTable(gt: Buffer, gtAt: number, pending: Map<number, number>, header: SparseExtentHeader, zeroMark: number): void {
+  const n = header.numGTEsPerGT;
+  const first = pending.keys().next();
+  if (first.done === true) return; // a table with no new grains: nothing to compare with
+  const base = Math.floor(first.value / n) * n;
+  let listed = 0;
+  for (let j = 0; j < n; j++) {
+    const entry = gt.readUInt32LE(j * 4);
+    if (entry === 0 || entry === zeroMark) continue;
+    listed++;
+    const seen = pending.get(base + j);
+    if (seen !== entry) {
+      throw new VmdkFormatError(
+        'bad-table',
+        seen === undefined
+          ? `the grain table lists grain ${base + j} at sector ${entry}, which the stream did not carry`
+          : `the grain table puts grain ${base + j} at sector ${entry}, the stream had it at ${seen}`,
+        { offset: gtAt + j * 4 },
+      );
+    }
+  }
+  if (listed !== pending.size) {
+    throw new VmdkFormatError('bad-table', `the grain table lists ${listed} grains, the stream carried ${pending.size} since the previous table`, {
+      offset: gtAt,
+    });
   }
 }
 

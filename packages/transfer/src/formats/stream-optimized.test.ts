@@ -200,6 +200,9 @@ describe('malformed stream-optimized input', () => {
     // Larger by a few sectors: the next marker is read from the middle of something else.
     const err = await failure((b) => void b.writeUInt32LE(b.readUInt32LE((grains()[0] ?? 0) + 8) + 1024, (grains()[0] ?? 0) + 8));
     expect(['bad-marker', 'grain-out-of-range', 'truncated', 'bad-grain', 'bad-footer']).toContain(err.reason);
+    // Larger by exactly the next grain: the grain table that follows lists a grain the stream skipped.
+    const g0 = grains()[0] ?? 0;
+    expect(await failure((b) => void b.writeUInt32LE(at('gt') - g0 - 12, g0 + 8))).toMatchObject({ reason: 'bad-table' });
   });
 
   it('a compressed grain that inflates to the wrong length', async () => {
