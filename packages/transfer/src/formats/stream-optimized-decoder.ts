@@ -7,7 +7,7 @@ import { Duplex, addAbortSignal } from 'node:stream';
 import { inflateSync } from 'node:zlib';
 import { ByteReader } from './byte-reader.js';
 import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
-import { detectDiskType } from './disk-type.js';
+import { carriesOnlyDescriptor, detectDiskType } from './disk-type.js';
 import { VmdkFormatError, VmdkUnsupportedError } from './errors.js';
 import {
   MARKER_EOS,
@@ -65,9 +65,6 @@ export async function* decodeStreamOptimized(
         'not a stream-optimized VMDK (grains are not compressed with markers): read it with createSparseVmdkReadStream',
       );
     }
-    if (header.capacity === 0 && header.descriptorOffset !== 0 && header.grainSize === 0) {
-      throw new VmdkUnsupportedError('disk-type', 'a sparse header that only carries a descriptor has no data to stream');
-    }
 
     const skipTo = async (byte: number, what: string): Promise<void> => {
       const gap = byte - reader.position;
@@ -82,6 +79,9 @@ export async function* decodeStreamOptimized(
       await skipTo(at, 'embedded descriptor');
       const text = await reader.read(header.descriptorSize * SECTOR_SIZE, truncatedAt('embedded descriptor')(at));
       if (text.some((c) => c !== 0)) descriptor = parseVmdkDescriptor(text, { position: at });
+    }
+    if (carriesOnlyDescriptor(header, descriptor)) {
+      throw new VmdkUnsupportedError('disk-type', `this sparse header only carries a ${descriptor?.createType ?? ''} descriptor; it has no data to stream`);
     }
     const { capacity } = detectDiskType({ header, descriptor });
     options.onHeader?.({ header, descriptor, capacity });
