@@ -99,8 +99,6 @@ export async function* decodeStreamOptimized(
     }
     await skipTo(overheadBytes, 'first grain');
 
-    // Grains are inflated synchronously: a 64 KiB grain takes some tens of microseconds, far less than
-    // a round trip through the thread pool (measured: about ten times less).
     let out = 0; // bytes of the disk emitted
     let grainsSeen = 0;
     let ended = false;
@@ -151,6 +149,8 @@ export async function* decodeStreamOptimized(
         // The padding of the very last grain may be missing; anywhere else a short skip means the end.
         await reader.skip(pad);
         const want = Math.min(grainBytes, capacity - start);
+        // Inflated synchronously: a 64 KiB grain takes some tens of microseconds, about a tenth of a
+        // round trip through the thread pool (measured), and the output length is capped at a grain.
         let raw: Buffer;
         try {
           raw = inflateSync(data, { maxOutputLength: grainBytes });
