@@ -137,7 +137,7 @@ export class VimFaultError extends VimError {
   /** The names of the fault's type and its ancestors, most derived first (e.g. FileNotFound, FileFault, VimFault, MethodFault). */
   readonly faultChain: readonly string[];
   constructor(serverMessage: string, fault: FaultObject, faultChain: readonly string[], options?: VimErrorOptions) {
-    super(`${fault._type}: ${serverMessage}`, (new.target as typeof VimFaultError).faultCode, options);
+    super(`${fault._type}: ${serverMessage}`, new.target.faultCode, options);
     this.faultName = fault._type;
     this.fault = fault;
     this.serverMessage = serverMessage;
@@ -234,9 +234,9 @@ export class InvalidArgumentError extends VimFaultError {
   static override readonly faultCode: string = 'VMKIT_VIM_FAULT_INVALID_ARGUMENT';
 }
 
-/** PBM: the session is not authenticated to the storage policy service. */
-export class PbmSecurityError extends VimFaultError {
-  static override readonly faultCode: string = 'VMKIT_VIM_FAULT_PBM_SECURITY';
+/** A security fault (PBM answers an unauthenticated session with one). */
+export class SecurityFaultError extends VimFaultError {
+  static override readonly faultCode: string = 'VMKIT_VIM_FAULT_SECURITY';
 }
 
 /** The fault classes by the wire name they stand for. */
@@ -259,7 +259,7 @@ export const faultClasses: ReadonlyMap<string, FaultClass> = new Map<string, Fau
   ['InvalidLogin', InvalidLoginError],
   ['InvalidArgument', InvalidArgumentError],
   ['PbmFaultNotAuthenticated', NotAuthenticatedError],
-  ['SecurityError', PbmSecurityError],
+  ['SecurityError', SecurityFaultError],
 ]);
 
 /**
