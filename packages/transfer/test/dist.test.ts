@@ -2,6 +2,7 @@
  * The built entry (`dist`, as consumers import it): the format API is there and its errors carry their
  * codes, names and causes.
  */
+import { VimError } from '@vmkit/vim';
 import { describe, expect, it } from 'vitest';
 import * as transfer from '@vmkit/transfer';
 
@@ -31,9 +32,10 @@ describe('@vmkit/transfer built entry', () => {
     ['VmdkUnsupportedError', () => new transfer.VmdkUnsupportedError('version', 'm', { cause: 'c' }), 'VMKIT_TRANSFER_VMDK_UNSUPPORTED'],
     ['OvaFormatError', () => new transfer.OvaFormatError('no-ovf', 'm', { cause: 'c' }), 'VMKIT_TRANSFER_OVA_FORMAT'],
     ['TransferSizeMismatchError', () => new transfer.TransferSizeMismatchError(10, 5, undefined, { cause: 'c' }), 'VMKIT_TRANSFER_SIZE_MISMATCH'],
-  ] as const)('%s has its code, name and cause and is an Error', (name, make, code) => {
+  ] as const)('%s is a VimError with its code, name and cause', (name, make, code) => {
     const e = make();
     expect(e).toBeInstanceOf(Error);
+    expect(e).toBeInstanceOf(VimError);
     expect(e.name).toBe(name);
     expect(e.code).toBe(code);
     expect(e.cause).toBe('c');

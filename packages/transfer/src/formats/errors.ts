@@ -1,13 +1,12 @@
 /**
  * The typed errors of the VMDK and OVA format layer.
  *
- * Every class carries a stable, namespaced `code` (branch on it, not on the message), a `name`, and the
- * ES2022 `cause` when another error led to it. A `reason` narrows the code further for callers and tests
- * that care which check failed.
- *
- * Until `VimError` is exported by `@vmkit/vim`, the base below stands in for it with the same shape, so
- * that switching is a one-line change of `FormatErrorBase`'s `extends`.
+ * Every class derives from `VimError` of `@vmkit/vim` (so `instanceof VimError` catches them, across two
+ * copies of the packages too) and carries a stable, namespaced `code` (branch on it, not on the
+ * message), a `name`, and the ES2022 `cause` when another error led to it. A `reason` narrows the code
+ * further for callers and tests that care which check failed; `offset` says where in the input.
  */
+import { VimError } from '@vmkit/vim';
 
 /** Options accepted by every error constructor of this module. */
 export interface FormatErrorOptions {
@@ -17,15 +16,13 @@ export interface FormatErrorOptions {
   offset?: number;
 }
 
-/** Common base of the format errors; not exported from the package. */
-abstract class FormatErrorBase extends Error {
-  /** The stable, namespaced error code. */
-  abstract readonly code: string;
+/** Common base of the format errors (not exported from the package): the offset in the input. */
+abstract class FormatErrorBase extends VimError {
   /** Byte position in the input where the problem was found, when it is known. */
   readonly offset: number | undefined;
 
-  constructor(message: string, options?: FormatErrorOptions) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(message: string, code: string, options?: FormatErrorOptions) {
+    super(message, code, options?.cause === undefined ? undefined : { cause: options.cause });
     this.offset = options?.offset;
   }
 }
@@ -66,13 +63,12 @@ export type VmdkFormatReason =
  */
 export class VmdkFormatError extends FormatErrorBase {
   /** Always `VMKIT_TRANSFER_VMDK_FORMAT`. */
-  readonly code = 'VMKIT_TRANSFER_VMDK_FORMAT';
+  declare readonly code: 'VMKIT_TRANSFER_VMDK_FORMAT';
   /** Which check failed. */
   readonly reason: VmdkFormatReason;
 
   constructor(reason: VmdkFormatReason, message: string, options?: FormatErrorOptions) {
-    super(message, options);
-    this.name = 'VmdkFormatError';
+    super(message, 'VMKIT_TRANSFER_VMDK_FORMAT', options);
     this.reason = reason;
   }
 }
@@ -85,13 +81,12 @@ export class VmdkFormatError extends FormatErrorBase {
  */
 export class VmdkUnsupportedError extends FormatErrorBase {
   /** Always `VMKIT_TRANSFER_VMDK_UNSUPPORTED`. */
-  readonly code = 'VMKIT_TRANSFER_VMDK_UNSUPPORTED';
+  declare readonly code: 'VMKIT_TRANSFER_VMDK_UNSUPPORTED';
   /** A short stable name of what is unsupported, e.g. `version`, `compression`, `parent`, `disk-type`. */
   readonly feature: string;
 
   constructor(feature: string, message: string, options?: FormatErrorOptions) {
-    super(message, options);
-    this.name = 'VmdkUnsupportedError';
+    super(message, 'VMKIT_TRANSFER_VMDK_UNSUPPORTED', options);
     this.feature = feature;
   }
 }
@@ -118,13 +113,12 @@ export type OvaFormatReason =
 /** An OVA archive or its OVF descriptor is malformed or incomplete. Code `VMKIT_TRANSFER_OVA_FORMAT`. */
 export class OvaFormatError extends FormatErrorBase {
   /** Always `VMKIT_TRANSFER_OVA_FORMAT`. */
-  readonly code = 'VMKIT_TRANSFER_OVA_FORMAT';
+  declare readonly code: 'VMKIT_TRANSFER_OVA_FORMAT';
   /** Which check failed. */
   readonly reason: OvaFormatReason;
 
   constructor(reason: OvaFormatReason, message: string, options?: FormatErrorOptions) {
-    super(message, options);
-    this.name = 'OvaFormatError';
+    super(message, 'VMKIT_TRANSFER_OVA_FORMAT', options);
     this.reason = reason;
   }
 }
@@ -135,15 +129,14 @@ export class OvaFormatError extends FormatErrorBase {
  */
 export class TransferSizeMismatchError extends FormatErrorBase {
   /** Always `VMKIT_TRANSFER_SIZE_MISMATCH`. */
-  readonly code = 'VMKIT_TRANSFER_SIZE_MISMATCH';
+  declare readonly code: 'VMKIT_TRANSFER_SIZE_MISMATCH';
   /** The number of bytes expected. */
   readonly expected: number;
   /** The number of bytes seen (for a longer input: at least this many). */
   readonly actual: number;
 
   constructor(expected: number, actual: number, message?: string, options?: FormatErrorOptions) {
-    super(message ?? `expected ${expected} bytes, got ${actual}`, options);
-    this.name = 'TransferSizeMismatchError';
+    super(message ?? `expected ${expected} bytes, got ${actual}`, 'VMKIT_TRANSFER_SIZE_MISMATCH', options);
     this.expected = expected;
     this.actual = actual;
   }

@@ -53,7 +53,7 @@ export interface VmdkInfo {
 
 /** Options of {@link inspectVmdk}. */
 export interface InspectVmdkOptions {
-  /** Aborts the reads. */
+  /** Aborts the reads with a VimAbortError (code `VMKIT_VIM_ABORTED`). */
   signal?: AbortSignal;
 }
 

@@ -3,8 +3,9 @@
  * member is the disk, and stream that member, as oslo.vmware's image_transfer does for Glance OVAs.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Readable, addAbortSignal, pipeline } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { abortError, destroyOnAbort, throwIfAborted } from './abort.js';
 import { OvaFormatError } from './errors.js';
 import { parseOvf, type OvfDescriptor, type OvfDisk, type OvfFile } from './ovf.js';
 import { readTar, type TarEntry } from './tar.js';
@@ -13,7 +14,7 @@ import { readTar, type TarEntry } from './tar.js';
 export interface OpenOvaDiskOptions {
   /** Which disk to stream, by `ovf:diskId`; default the first disk that references a file. */
   diskId?: string;
-  /** Aborts the search and the stream (a Node stream source is destroyed). */
+  /** Aborts the search and the stream with a VimAbortError (a Node stream source is destroyed). */
   signal?: AbortSignal;
   /** Largest OVF descriptor read, in bytes (default 16 MiB). */
   maxOvfSize?: number;
@@ -95,10 +96,11 @@ const chunkName = (href: string, k: number): string => `${href}.${String(k).padS
  */
 export async function openOvaDisk(source: AsyncIterable<Uint8Array>, options: OpenOvaDiskOptions = {}): Promise<OvaDisk> {
   const { signal } = options;
-  signal?.throwIfAborted();
+  throwIfAborted(signal, 'openOvaDisk');
+  // A pending read of a Node stream source ends when the source is destroyed.
   const onAbort = (): void => {
     const s = source as Partial<Readable>;
-    if (typeof s.destroy === 'function') s.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal !== undefined && typeof s.destroy === 'function') s.destroy(abortError(signal, 'openOvaDisk'));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   const tar = readTar(source);
@@ -111,7 +113,7 @@ export async function openOvaDisk(source: AsyncIterable<Uint8Array>, options: Op
     let manifest = new Map<string, Digest>();
     const seenBeforeOvf = new Set<string>();
     for (;;) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal, 'openOvaDisk');
       const next = await tar.next();
       if (next.done === true) break;
       const entry = next.value;
@@ -153,7 +155,7 @@ export async function openOvaDisk(source: AsyncIterable<Uint8Array>, options: Op
         out = pipeline(stream, createGunzip(), () => undefined);
       }
       if (signal !== undefined) {
-        addAbortSignal(signal, out);
+        destroyOnAbort(signal, out, 'OVA disk stream');
         out.once('close', () => signal.removeEventListener('abort', onAbort));
       }
       return { ovfName, ovf, disk, file, memberName: entry.name, memberSize: entry.size, stream: out };

@@ -3,6 +3,7 @@
  * `read(position, length)`.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { throwIfAborted } from './abort.js';
 
 /**
  * Anything that reads bytes at a position: a file, an HTTP range reader, an object-store client.
@@ -39,7 +40,7 @@ async function fromHandle(fh: FileHandle, owned: boolean, signal: AbortSignal | 
   return {
     size,
     async read(position, length) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal, 'VMDK read');
       const buffer = Buffer.allocUnsafe(length);
       let filled = 0;
       while (filled < length) {
@@ -57,7 +58,7 @@ async function fromHandle(fh: FileHandle, owned: boolean, signal: AbortSignal | 
 
 /** Opens any {@link VmdkSource} for positional reads. */
 export async function openSource(source: VmdkSource, signal?: AbortSignal): Promise<OpenedSource> {
-  signal?.throwIfAborted();
+  throwIfAborted(signal, 'VMDK read');
   if (typeof source === 'string') {
     const fh = await open(source, 'r');
     try {
@@ -72,7 +73,7 @@ export async function openSource(source: VmdkSource, signal?: AbortSignal): Prom
     return {
       size: bytes.length,
       read: (position, length) => {
-        signal?.throwIfAborted();
+        throwIfAborted(signal, 'VMDK read');
         return Promise.resolve(bytes.subarray(Math.min(position, bytes.length), Math.min(position + length, bytes.length)));
       },
       close: () => Promise.resolve(),
@@ -83,7 +84,7 @@ export async function openSource(source: VmdkSource, signal?: AbortSignal): Prom
   return {
     size: src.size,
     async read(position, length) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal, 'VMDK read');
       const out = await src.read(position, length);
       if (out.length > length) throw new RangeError(`source returned ${out.length} bytes for a read of ${length}`);
       return toBuffer(out);

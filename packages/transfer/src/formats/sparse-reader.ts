@@ -3,8 +3,9 @@
  * access: the grain directory and its tables are followed in disk order, so the file needs a
  * positional reader (a path, a FileHandle, bytes, or a range reader), not a stream.
  */
-import { Readable, addAbortSignal } from 'node:stream';
+import { Readable } from 'node:stream';
 import { inflateSync } from 'node:zlib';
+import { destroyOnAbort } from './abort.js';
 import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
 import { carriesOnlyDescriptor, detectDiskType } from './disk-type.js';
 import { VmdkFormatError, VmdkUnsupportedError } from './errors.js';
@@ -23,7 +24,7 @@ import { zeros } from './zero.js';
 
 /** Options of {@link createSparseVmdkReadStream}. */
 export interface SparseVmdkReadStreamOptions {
-  /** Destroys the stream with an AbortError when aborted. */
+  /** Destroys the stream with a VimAbortError (code `VMKIT_VIM_ABORTED`) when aborted. */
   signal?: AbortSignal;
   /**
    * Read a delta disk (a descriptor with a parentCID) as if it had no parent: unallocated grains come
@@ -204,6 +205,6 @@ export function createSparseVmdkReadStream(source: VmdkSource, options: SparseVm
     }
   }
   const stream = Readable.from(run(), { objectMode: false, highWaterMark: 1 << 20 });
-  if (signal !== undefined) addAbortSignal(signal, stream);
+  destroyOnAbort(signal, stream, 'sparse VMDK read');
   return stream;
 }

@@ -3,8 +3,9 @@
  * then the markers in file order, inflating grains and filling the gaps with zeros, so that exactly
  * `capacity` bytes come out. Nothing is buffered beyond a few grains in flight.
  */
-import { Duplex, addAbortSignal } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { inflateSync } from 'node:zlib';
+import { destroyOnAbort } from './abort.js';
 import { ByteReader } from './byte-reader.js';
 import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
 import { carriesOnlyDescriptor, detectDiskType } from './disk-type.js';
@@ -34,7 +35,7 @@ export interface SparseHeaderInfo {
 export interface StreamOptimizedDecoderOptions {
   /** Called once the header and descriptor are read, before the first output byte. */
   onHeader?: (info: SparseHeaderInfo) => void;
-  /** Destroys the stream with an AbortError when aborted. */
+  /** Destroys the stream with a VimAbortError (code `VMKIT_VIM_ABORTED`) when aborted. */
   signal?: AbortSignal;
 }
 
@@ -332,6 +333,6 @@ export function createStreamOptimizedDecoder(options: StreamOptimizedDecoderOpti
   const duplex = Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
     yield* decodeStreamOptimized(source, rest);
   });
-  if (signal !== undefined) addAbortSignal(signal, duplex);
+  destroyOnAbort(signal, duplex, 'stream-optimized decode');
   return duplex;
 }

@@ -5,8 +5,9 @@
  * grain directory, the footer and the end-of-stream marker. Nothing is ever written twice, so the
  * output can go straight to an HTTP upload (an NFC lease, an image service).
  */
-import { Duplex, addAbortSignal } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { constants as zlibConstants, deflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { destroyOnAbort } from './abort.js';
 import { ByteReader } from './byte-reader.js';
 import { formatVmdkDescriptor, type VmdkDescriptorInit } from './descriptor.js';
 import { TransferSizeMismatchError, VmdkFormatError } from './errors.js';
@@ -48,7 +49,7 @@ export interface StreamOptimizedEncoderOptions {
   compressionLevel?: number;
   /** Grains deflated at once on the libuv thread pool (default 4). */
   concurrency?: number;
-  /** Destroys the stream with an AbortError when aborted. */
+  /** Destroys the stream with a VimAbortError (code `VMKIT_VIM_ABORTED`) when aborted. */
   signal?: AbortSignal;
 }
 
@@ -224,6 +225,6 @@ export function createStreamOptimizedEncoder(options: StreamOptimizedEncoderOpti
   const duplex = Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
     yield* encodeStreamOptimized(source, options);
   });
-  if (signal !== undefined) addAbortSignal(signal, duplex);
+  destroyOnAbort(signal, duplex, 'stream-optimized encode');
   return duplex;
 }

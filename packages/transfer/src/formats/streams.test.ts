@@ -3,7 +3,10 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { VimAbortError } from '@vmkit/vim';
 import { describe, expect, it } from 'vitest';
+import { inspectVmdk } from './inspect.js';
+import { openOvaDisk } from './ova.js';
 import { createSparseVmdkReadStream } from './sparse-reader.js';
 import { createStreamOptimizedDecoder } from './stream-optimized-decoder.js';
 import { createStreamOptimizedEncoder } from './stream-optimized-encoder.js';
@@ -94,7 +97,7 @@ describe('stream converters under backpressure', () => {
     decoder.destroy();
   });
 
-  it('an AbortSignal stops decoding and encoding with an AbortError', async () => {
+  it('an AbortSignal stops decoding, encoding and random-access reading with a VimAbortError', async () => {
     const vmdk = await hugeSparseVmdk();
     const ac = new AbortController();
     const decoder = createStreamOptimizedDecoder({ signal: ac.signal });
@@ -105,7 +108,8 @@ describe('stream converters under backpressure', () => {
         if (n > 4 << 20) ac.abort();
       }
     });
-    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(run).rejects.toBeInstanceOf(VimAbortError);
+    await expect(run).rejects.toMatchObject({ code: 'VMKIT_VIM_ABORTED', cause: { name: 'AbortError' } });
 
     const ac2 = new AbortController();
     const encoder = createStreamOptimizedEncoder({ capacity: 1 << 30, signal: ac2.signal });
@@ -113,7 +117,24 @@ describe('stream converters under backpressure', () => {
     setTimeout(() => ac2.abort(), 20);
     await expect(pipeline(zeros, encoder, async (out: AsyncIterable<Buffer>) => {
       for await (const _ of out);
-    })).rejects.toMatchObject({ name: 'AbortError' });
+    })).rejects.toMatchObject({ code: 'VMKIT_VIM_ABORTED' });
+
+    const ac3 = new AbortController();
+    const reader = createSparseVmdkReadStream(vmdk, { signal: ac3.signal });
+    let m = 0;
+    await expect(
+      pipeline(reader, async (out: AsyncIterable<Buffer>) => {
+        for await (const c of out) {
+          m += c.length;
+          if (m > 4 << 20) ac3.abort();
+        }
+      }),
+    ).rejects.toBeInstanceOf(VimAbortError);
+
+    const ac4 = new AbortController();
+    ac4.abort();
+    await expect(inspectVmdk(vmdk, { signal: ac4.signal })).rejects.toBeInstanceOf(VimAbortError);
+    await expect(openOvaDisk(Readable.from([vmdk]), { signal: ac4.signal })).rejects.toBeInstanceOf(VimAbortError);
   });
 
   it('an encoder that nobody reads stops pulling its input', async () => {
