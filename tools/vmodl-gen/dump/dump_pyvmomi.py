@@ -475,11 +475,11 @@ def main(argv):
             f.write(text)
     c = doc['about']['counts']
     h = doc['about']['hidden']
-    sys.stderr.write('dump_pyvmomi: %d data types, %d managed types, %d enums, %d methods '
-                     '(left out: %d data types, %d members, %d methods not visible in 6.7.1; %d methods '
-                     'naming undefined types)\n'
-                     % (c['dataTypes'], c['managedTypes'], c['enums'], c['methods'], len(h['dataTypes']),
-                        len(h['members']), len(h['methods']), len(doc['about']['skippedMethods'])))
+    left_out = ', '.join('%d %s' % (len(v), k) for k, v in h.items())
+    sys.stderr.write('dump_pyvmomi: %d data types, %d managed types, %d enums, %d methods; not visible in '
+                     '6.7.1: %s; naming undefined types: %d methods\n'
+                     % (c['dataTypes'], c['managedTypes'], c['enums'], c['methods'], left_out,
+                        len(doc['about']['skippedMethods'])))
     return 0
 
 
