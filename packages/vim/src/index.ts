@@ -71,8 +71,11 @@ export { soapErrorChannel, soapRequestChannel, soapResponseChannel } from './tra
 export type * as vim from './generated/index.js';
 export type {
   DataTypeMap,
+  LocalizedMethodFault,
   ManagedObjectReference,
+  ObjectContent,
   PbmServiceInstanceContent,
+  RetrieveResult,
   ServiceContent,
   TaskInfo,
   UserSession,
