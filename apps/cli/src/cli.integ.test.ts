@@ -46,6 +46,28 @@ describe('vmkit (child process)', () => {
     expect(r.err()).toMatch(/--vms must be a positive whole number/);
   });
 
+  it('demo runs end to end on the embedded simulator and reports each step', async () => {
+    const r = vmkit(['demo', '--json']);
+    expect(await r.done).toBe(0);
+    const { steps } = JSON.parse(r.out()) as { steps: { step: string; roundTrips: number }[] };
+    expect(steps.map((s) => s.step)).toEqual([
+      'connect',
+      'inventory',
+      'create shadow VM with a 1 GiB thin disk',
+      'read back the disk',
+      'power on and off',
+      'delete the VM and its disk',
+      'log out',
+    ]);
+    expect(steps.every((s) => s.roundTrips >= 1)).toBe(true);
+  }, 300_000);
+
+  it('--url without --user is a usage error', async () => {
+    const r = vmkit(['demo', '--url', 'https://127.0.0.1:9/sdk']);
+    expect(await r.done).toBe(2);
+    expect(r.err()).toMatch(/--url needs --user/);
+  });
+
   it('sim serves until interrupted, then stops the simulator', async () => {
     const r = vmkit(['sim', '--json']);
     for (let i = 0; i < 1200 && !r.out().includes('}'); i++) await new Promise((res) => setTimeout(res, 100));

@@ -1,11 +1,12 @@
 import { parseCommandLine } from './args.js';
 import type { Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
 import { simCommand } from './commands/sim.js';
 import { UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './output.js';
 
-const commands: readonly Command[] = [simCommand];
+const commands: readonly Command[] = [demoCommand, simCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -41,7 +42,12 @@ export function exitCodeOf(err: unknown): number {
   const code = (err as { code?: unknown } | null)?.code;
   if (err instanceof UsageError) return ExitCode.usage;
   if (typeof code !== 'string') return ExitCode.failure;
-  if (code === 'ABORT_ERR') return ExitCode.interrupted;
+  if (code === 'ABORT_ERR' || code === 'VMKIT_VIM_ABORTED') return ExitCode.interrupted;
+  if (/_(NOT_FOUND|MANAGED_OBJECT_NOT_FOUND)$/.test(code)) return ExitCode.notFound;
+  if (/_(ALREADY_EXISTS|DUPLICATE_NAME|FILE_LOCKED|INVALID_POWER_STATE|TASK_IN_PROGRESS|HAS_SNAPSHOTS|IN_USE)$/.test(code)) return ExitCode.conflict;
+  if (code.startsWith('VMKIT_TRANSFER_')) return ExitCode.transferFailed;
+  if (code === 'VMKIT_CLI_USAGE' || code === 'VMKIT_VIM_INVALID_URL' || code === 'VMKIT_SESSION_INVALID_DATASTORE_PATH') return ExitCode.usage;
+  if (code.startsWith('VMKIT_VIM_') || code.startsWith('VMKIT_SESSION_')) return ExitCode.backendFault;
   return ExitCode.failure;
 }
 
