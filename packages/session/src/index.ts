@@ -16,3 +16,8 @@ export { taskProgressChannel, waitForTask } from './tasks.js';
 export type { WaitForTaskOptions } from './tasks.js';
 export { iterateObjects, pages, retrieveMany, retrieveProperties, toObjectProperties, withContainerView } from './properties.js';
 export type { IterateOptions, ObjectProperties, PropertyOptions } from './properties.js';
+export { findByInventoryPath, findDatacenter, findInDatacenter, findVmByUuid } from './inventory.js';
+export { Datastore } from './datastore.js';
+export type { DatastoreInfo } from './datastore.js';
+export { acquireGenericServiceTicket } from './tickets.js';
+export { listStorageProfiles, matchingDatastores, profileIdByName, profilesOf } from './pbm.js';
