@@ -40,6 +40,15 @@ describe.each(published.map((w) => [w.manifest.name, w] as const))('%s package s
 });
 
 describe.each(published.map((w) => [w.manifest.name, w] as const))('%s built entry', (name, w) => {
+  it('exports only error classes that derive from VimError (one hierarchy across packages)', async () => {
+    const { VimError } = (await import('@vmkit/vim')) as { VimError: new (...args: never[]) => Error };
+    const mod = (await import(name)) as Record<string, unknown>;
+    for (const [exported, value] of Object.entries(mod)) {
+      if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
+      expect(value === VimError || Object.prototype.isPrototypeOf.call(VimError.prototype, value.prototype), `${name} ${exported}`).toBe(true);
+    }
+  });
+
   it('resolves by name from dist and its exported names match the committed snapshot', async () => {
     const mod = (await import(name)) as Record<string, unknown>;
     const names = Object.keys(mod).sort();
