@@ -1,5 +1,6 @@
 import type { Suite } from '../suite.js';
+import { sessionSuite } from './session.js';
 import { simSuite } from './sim.js';
 
 /** Every suite by name; later packages add theirs here. */
-export const suites: ReadonlyMap<string, Suite> = new Map([simSuite].map((s) => [s.name, s]));
+export const suites: ReadonlyMap<string, Suite> = new Map([simSuite, sessionSuite].map((s) => [s.name, s]));
