@@ -21,3 +21,5 @@ export { Datastore } from './datastore.js';
 export type { DatastoreInfo } from './datastore.js';
 export { acquireGenericServiceTicket } from './tickets.js';
 export { listStorageProfiles, matchingDatastores, profileIdByName, profilesOf } from './pbm.js';
+export { LeaseNotReadyError, waitForLeaseReady } from './lease.js';
+export type { WaitForLeaseOptions } from './lease.js';

@@ -53,6 +53,27 @@ describe('VimSession', () => {
     await admin.close();
   });
 
+  it('never publishes passwords or the session cookie on its diagnostics channels', async () => {
+    const seen: string[] = [];
+    const names = ['vmkit:soap:request', 'vmkit:soap:response', 'vmkit:soap:error', 'vmkit:session:retry', 'vmkit:session:relogin'];
+    const record = (m: unknown) => seen.push(JSON.stringify(m, (_k, v: unknown) => (v instanceof Error ? { message: v.message, cause: String(v.cause) } : v)));
+    for (const n of names) subscribe(n, record);
+    try {
+      await connect({ password: 'wrong-password-31' }).catch(() => undefined);
+      await using s = await connect();
+      const cookie = s.client.sessionCookie!;
+      await retrieveProperties(s, s.serviceContent.rootFolder, ['name']);
+      expect(seen.length).toBeGreaterThan(3);
+      for (const line of seen) {
+        expect(line).not.toContain('wrong-password-31');
+        expect(line).not.toContain(sim.password === 'pass' ? '"pass"' : sim.password);
+        expect(line).not.toContain(cookie.replace(/"/g, ''));
+      }
+    } finally {
+      for (const n of names) unsubscribe(n, record);
+    }
+  });
+
   it('refuses a wrong password at once, without naming it', async () => {
     const [err, counts] = await countCalls(() => connect({ password: 'not-the-password-7' }).catch((e: unknown) => e));
     expect(err).toBeInstanceOf(InvalidLoginError);
