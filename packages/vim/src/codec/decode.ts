@@ -1,5 +1,5 @@
 import { faultError, VimResponseError, type FaultObject, type VimFaultError } from '../errors.js';
-import { primitiveTypes, type Schema } from './schema.js';
+import { fitsInteger, primitiveTypes, type Schema } from './schema.js';
 import { XmlTokenizer, type XmlHandler, type XmlLimits } from './xml-tokenizer.js';
 
 /** A value of a type this client does not know (a newer server's): kept with its wire type and raw members. */
@@ -73,8 +73,7 @@ export function decodePrimitive(type: string, text: string): unknown {
         const b = BigInt(t);
         if (b > MAX_SAFE || b < -MAX_SAFE) throw new Error(`${type} ${t} is beyond 2^53 and cannot be represented exactly`);
       }
-      const range = type === 'byte' ? 0x80 : type === 'short' ? 0x8000 : type === 'int' ? 0x80000000 : undefined;
-      if (range !== undefined && (n < -range || n >= range)) throw new Error(`${t} is out of range for ${type}`);
+      if (!fitsInteger(type, n)) throw new Error(`${t} is out of range for ${type}`);
       return n;
     }
     case 'float':

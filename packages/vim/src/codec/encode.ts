@@ -1,5 +1,5 @@
 import { VimEncodeError } from '../errors.js';
-import { primitiveTypes, type Member, type Schema } from './schema.js';
+import { fitsInteger, primitiveTypes, type Member, type Schema } from './schema.js';
 
 /** A managed object reference: the object's type and its id (`{ type: 'VirtualMachine', value: 'vm-42' }`). */
 export interface ManagedObjectReference<T extends string = string> {
@@ -196,8 +196,7 @@ export class RequestEncoder {
       case 'int':
       case 'long': {
         if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new VimEncodeError(`must be a whole number (${type})`, path);
-        const range = type === 'byte' ? 0x80 : type === 'short' ? 0x8000 : type === 'int' ? 0x80000000 : undefined;
-        if (range !== undefined && (value < -range || value >= range)) throw new VimEncodeError(`${value} is out of range for ${type}`, path);
+        if (!fitsInteger(type, value)) throw new VimEncodeError(`${value} is out of range for ${type}`, path);
         return String(value);
       }
       case 'float':

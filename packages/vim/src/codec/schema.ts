@@ -1,30 +1,7 @@
-/** [name, wireType, flags, moType?]; flags bit 1 = array, bit 2 = optional. */
-export type PropTuple = readonly [name: string, type: string, flags: number, moType?: string];
-/** A data type: its parent and its own members in wire order. */
-export interface DataTypeEntry {
-  readonly base?: string;
-  readonly ns?: 'pbm';
-  readonly props: readonly PropTuple[];
-}
-/** An enum's values. */
-export interface EnumEntry {
-  readonly ns?: 'pbm';
-  readonly values: readonly string[];
-}
-/** A method: its parameters (without `_this`), return type and declared faults. */
-export interface MethodEntry {
-  readonly ns?: 'pbm';
-  readonly params: readonly PropTuple[];
-  readonly returns?: readonly [type: string, flags: number];
-  readonly faults: readonly string[];
-}
-/** A managed object type. */
-export interface ManagedTypeEntry {
-  readonly base?: string;
-  readonly ns?: 'pbm';
-  readonly props: readonly PropTuple[];
-  readonly methods: readonly string[];
-}
+import type { DataTypeEntry, EnumEntry, ManagedTypeEntry, MethodEntry } from '../generated/schema.js';
+
+export type { DataTypeEntry, EnumEntry, ManagedTypeEntry, MethodEntry, PropTuple } from '../generated/schema.js';
+
 /** The runtime tables the generator writes (see tools/vmodl-gen). */
 export interface SchemaTables {
   readonly dataTypes: Readonly<Record<string, DataTypeEntry>>;
@@ -35,6 +12,15 @@ export interface SchemaTables {
 
 export const ARRAY = 1;
 export const OPTIONAL = 2;
+
+/** The exclusive magnitude bound of each bounded XSD integer type (`long` is bounded by 2^53 instead). */
+export const integerBounds: Readonly<Record<string, number>> = { byte: 0x80, short: 0x8000, int: 0x80000000 };
+
+/** Whether an integer fits its XSD type (values must be safe integers in any case). */
+export function fitsInteger(type: string, n: number): boolean {
+  const range = integerBounds[type];
+  return range === undefined || (n >= -range && n < range);
+}
 
 /** One member as the codec uses it. */
 export interface Member {
