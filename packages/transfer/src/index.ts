@@ -122,3 +122,16 @@ export { openOvaDisk } from './formats/ova.js';
 export type { OvaDisk } from './formats/ova.js';
 /** Options of {@link openOvaDisk}. */
 export type { OpenOvaDiskOptions } from './formats/ova.js';
+
+// ---- Datastore file handles over /folder ----
+
+/** Opens a datastore file for reading over HTTP `/folder` (size and a checked byte stream). */
+export { openDatastoreFile } from './handles/datastore-file.js';
+/** Writes a datastore file over HTTP `/folder` with PUT, streaming with backpressure. */
+export { writeDatastoreFile } from './handles/datastore-file.js';
+/** How a `/folder` request authenticates (session cookie or generic service ticket), and the handles' options. */
+export type { DatastoreFileOptions, FolderAuth } from './handles/datastore-file.js';
+/** A transfer failed (code `VMKIT_TRANSFER_FAILED`, or `VMKIT_TRANSFER_HTTP_STATUS` with `status`). */
+export { TransferError } from './handles/errors.js';
+/** The datastore file does not exist (code `VMKIT_TRANSFER_NOT_FOUND`). */
+export { TransferNotFoundError } from './handles/errors.js';
