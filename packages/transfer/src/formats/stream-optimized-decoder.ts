@@ -3,10 +3,11 @@
  * then the markers in file order, inflating grains and filling the gaps with zeros, so that exactly
  * `capacity` bytes come out. Nothing is buffered beyond a few grains in flight.
  */
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { inflateSync } from 'node:zlib';
 import { destroyOnAbort } from './abort.js';
 import { ByteReader } from './byte-reader.js';
+import { generatorDuplex } from './duplex.js';
 import { parseVmdkDescriptor, type VmdkDescriptor } from './descriptor.js';
 import { carriesOnlyDescriptor, detectDiskType } from './disk-type.js';
 import { VmdkFormatError, VmdkUnsupportedError } from './errors.js';
@@ -330,9 +331,7 @@ async function countGrainsAhead(
  */
 export function createStreamOptimizedDecoder(options: StreamOptimizedDecoderOptions = {}): Duplex {
   const { signal, ...rest } = options;
-  const duplex = Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
-    yield* decodeStreamOptimized(source, rest);
-  });
+  const duplex = generatorDuplex((source) => decodeStreamOptimized(source, rest));
   destroyOnAbort(signal, duplex, 'stream-optimized decode');
   return duplex;
 }

@@ -5,10 +5,11 @@
  * grain directory, the footer and the end-of-stream marker. Nothing is ever written twice, so the
  * output can go straight to an HTTP upload (an NFC lease, an image service).
  */
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { constants as zlibConstants, deflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { destroyOnAbort } from './abort.js';
 import { ByteReader } from './byte-reader.js';
+import { generatorDuplex } from './duplex.js';
 import { formatVmdkDescriptor, type VmdkDescriptorInit } from './descriptor.js';
 import { TransferSizeMismatchError, VmdkFormatError } from './errors.js';
 import {
@@ -222,9 +223,7 @@ export async function* encodeStreamOptimized(
 export function createStreamOptimizedEncoder(options: StreamOptimizedEncoderOptions): Duplex {
   checkOptions(options);
   const { signal } = options;
-  const duplex = Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
-    yield* encodeStreamOptimized(source, options);
-  });
+  const duplex = generatorDuplex((source) => encodeStreamOptimized(source, options));
   destroyOnAbort(signal, duplex, 'stream-optimized encode');
   return duplex;
 }
