@@ -135,3 +135,12 @@ export type { DatastoreFileOptions, FolderAuth } from './handles/datastore-file.
 export { TransferError } from './handles/errors.js';
 /** The datastore file does not exist (code `VMKIT_TRANSFER_NOT_FOUND`). */
 export { TransferNotFoundError } from './handles/errors.js';
+
+// ---- NFC: VMDK import ----
+
+/** Imports a disk as a new VM through an NFC lease (ImportVApp, lease, upload, progress, complete or abort). */
+export { importVmdk } from './handles/vmdk-import.js';
+/** The URL to transfer a lease's device with (`*` becomes the session's server). */
+export { deviceUrlFor } from './handles/vmdk-import.js';
+/** Options of {@link importVmdk}. */
+export type { ImportVmdkOptions } from './handles/vmdk-import.js';

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { findInDatacenter, iterateObjects, VimSession } from '@vmkit/session';
+import { startSimulator, type Simulator } from '@vmkit/vcsim';
+import { VimAbortError, type vim } from '@vmkit/vim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransferSizeMismatchError } from '../formats/errors.js';
+import { deviceUrlFor, importVmdk } from './vmdk-import.js';
+
+let sim: Simulator;
+let session: VimSession;
+beforeAll(async () => {
+  sim = await startSimulator();
+  session = await VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
+}, 300_000);
+afterAll(async () => {
+  await session?.close();
+  await sim?.stop();
+});
+
+const spec = (name: string, capacityInKB: number): vim.VirtualMachineImportSpec => ({
+  _type: 'VirtualMachineImportSpec',
+  configSpec: {
+    name,
+    guestId: 'otherGuest64',
+    files: { vmPathName: '[LocalDS_0]' },
+    deviceChange: [
+      { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } as vim.VirtualDevice },
+      {
+        operation: 'add',
+        fileOperation: 'create',
+        device: {
+          _type: 'VirtualDisk',
+          key: -1,
+          controllerKey: 1000,
+          unitNumber: 0,
+          capacityInKB,
+          backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true } as vim.VirtualDeviceBackingInfo,
+        } as vim.VirtualDevice,
+      },
+    ],
+  },
+});
+
+const vmNames = async () => {
+  const names: string[] = [];
+  for await (const o of iterateObjects(session, 'VirtualMachine', ['name'])) names.push(o.props.name as string);
+  return names;
+};
+
+async function target() {
+  return {
+    pool: (await findInDatacenter(session, 'DC0', 'ResourcePool', 'DC0_C0/Resources'))!,
+    folder: (await findInDatacenter(session, 'DC0', 'Folder', ''))!,
+  };
+}
+
+describe('importVmdk', () => {
+  it('substitutes the session host for * in device URLs', () => {
+    const origin = new URL(sim.url).origin;
+    expect(deviceUrlFor(session, 'https://*/nfc/lease-1/disk-0.vmdk')).toBe(`${origin}/nfc/lease-1/disk-0.vmdk`);
+    expect(deviceUrlFor(session, 'https://*:443/nfc/x')).toBe(`${origin}/nfc/x`);
+    expect(deviceUrlFor(session, 'https://esx1/nfc/x')).toBe('https://esx1/nfc/x');
+  });
+
+  it('imports the bytes into a new VM, reporting progress', async () => {
+    const size = 1024 * 1024;
+    const progress: number[] = [];
+    const vm = await importVmdk(session, {
+      ...(await target()),
+      importSpec: spec('import-ok', 1024),
+      source: Readable.from([randomBytes(size)]),
+      size,
+      streamOptimized: false,
+      onProgress: (n) => progress.push(n),
+    });
+    expect(vm.type).toBe('VirtualMachine');
+    expect(progress.at(-1)).toBe(size);
+    expect(await vmNames()).toContain('import-ok');
+  });
+
+  it('aborts the lease and leaves no VM when the source is short', async () => {
+    await expect(
+      importVmdk(session, { ...(await target()), importSpec: spec('import-short', 1024), source: Readable.from([randomBytes(1000)]), size: 4096, streamOptimized: false }),
+    ).rejects.toBeInstanceOf(TransferSizeMismatchError);
+    expect(await vmNames()).not.toContain('import-short');
+  });
+
+  it('aborts the lease and leaves no VM when aborted', async () => {
+    const controller = new AbortController();
+    async function* slow() {
+      yield randomBytes(65536);
+      controller.abort();
+      await new Promise((r) => setTimeout(r, 50));
+      yield randomBytes(65536);
+    }
+    await expect(
+      importVmdk(session, { ...(await target()), importSpec: spec('import-aborted', 1024), source: slow(), size: 131072, streamOptimized: false, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(VimAbortError);
+    expect(await vmNames()).not.toContain('import-aborted');
+  });
+});
