@@ -35,7 +35,7 @@ const spec = (name: string, capacityInKB: number): vim.VirtualMachineImportSpec 
           controllerKey: 1000,
           unitNumber: 0,
           capacityInKB,
-          backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true } as vim.VirtualDeviceBackingInfo,
+          backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
         } as vim.VirtualDevice,
       },
     ],
