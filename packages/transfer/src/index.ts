@@ -144,3 +144,20 @@ export { importVmdk } from './handles/vmdk-import.js';
 export { deviceUrlFor } from './handles/vmdk-import.js';
 /** Options of {@link importVmdk}. */
 export type { ImportVmdkOptions } from './handles/vmdk-import.js';
+
+// ---- Image transfer ----
+
+/** Copies an image to a datastore file, checking size and checksum; a failure leaves no file. */
+export { copyImageToDatastoreFile } from './handles/image.js';
+/** Imports a stream-optimized image as a new VM; the checksum is verified before the lease completes. */
+export { importStreamOptimizedImage } from './handles/image.js';
+/** A directory of images with metadata: the simplest image source and sink. */
+export { LocalImageStore } from './handles/image.js';
+/** Image metadata, sources, sinks and transfer options. */
+export type { ImageInfo, ImageSink, ImageSource, ImageTransferOptions } from './handles/image.js';
+/** The bytes did not match their declared checksum (code `VMKIT_TRANSFER_CHECKSUM_MISMATCH`). */
+export { ChecksumMismatchError } from './handles/checksum.js';
+/** A pass-through stream that hashes what flows through it. */
+export { HashingStream } from './handles/checksum.js';
+/** A declared checksum (algorithm and hex digest). */
+export type { Checksum } from './handles/checksum.js';

@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { VimAbortError, VimError, type ManagedObjectReference, type vim } from '@vmkit/vim';
 import { retrieveProperties, waitForLeaseReady, waitForTask, type VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
+import { HashingStream, type Checksum } from './checksum.js';
 import { TransferError } from './errors.js';
 
 /** Options of {@link importVmdk}. */
@@ -24,6 +25,8 @@ export interface ImportVmdkOptions {
   signal?: AbortSignal;
   /** Called as bytes move. */
   onProgress?: (bytes: number, total: number) => void;
+  /** The source's declared checksum: verified before the lease is completed (a mismatch aborts it). */
+  checksum?: Checksum;
   /** Lease progress is reported at least this often while bytes flow (default 10 s; vCenter's lease timeout is 5 min). */
   leaseProgressIntervalMs?: number;
 }
@@ -101,8 +104,10 @@ export async function importVmdk(session: VimSession, options: ImportVmdkOptions
     timer.unref();
 
     const input = options.source instanceof Readable ? options.source : Readable.from(options.source);
+    const hashing = new HashingStream(options.checksum?.algorithm ?? 'sha256');
     input.on('error', (err) => counter.destroy(err));
-    input.pipe(counter);
+    hashing.on('error', (err) => counter.destroy(err));
+    input.pipe(hashing).pipe(counter);
     const cookie = session.client.sessionCookie;
     const res = await request(url, {
       method: options.streamOptimized ? 'POST' : 'PUT',
@@ -126,6 +131,8 @@ export async function importVmdk(session: VimSession, options: ImportVmdkOptions
     if (res.statusCode !== 200 && res.statusCode !== 201) throw new TransferError(`the disk upload was refused: HTTP ${res.statusCode}`, { status: res.statusCode });
     clearInterval(timer);
     timer = undefined;
+    // The bytes are on the server but the lease is still open: a wrong image is aborted, not kept.
+    await hashing.verify(options.checksum);
     await session.invoke('HttpNfcLeaseProgress', lease, { percent: 100 }).catch(() => undefined);
     await session.invoke('HttpNfcLeaseComplete', lease, {}, call);
     return entity;

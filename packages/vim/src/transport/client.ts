@@ -246,9 +246,20 @@ export class VimClient {
     return `${this.opPrefix}-${++this.opCounter}`;
   }
 
-  /** Closes the connection pool (it does not log out: the session does). */
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+  /**
+   * Closes the connection pool (it does not log out: the session does). Requests still running get
+   * `graceMs` (default 5 s) to finish; then their connections are destroyed, so that a forgotten
+   * response stream cannot keep a process alive.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    if (!this.ownsDispatcher) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMs);
+    });
+    const outcome = await Promise.race([this.dispatcher.close().then(() => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this.dispatcher.destroy().catch(() => undefined);
   }
 
   /** The innermost round trip: one HTTP exchange. */
