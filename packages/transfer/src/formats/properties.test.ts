@@ -88,7 +88,9 @@ function sampleRaw(): Buffer {
 
 const sampleDescriptor = `# Disk DescriptorFile\nversion=1\nencoding="UTF-8"\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\n# Extent description\nRW 2048 FLAT "d-flat.vmdk" 0\nRW 8 ZERO\n\n#DDB\nddb.adapterType = "lsilogic"\nddb.geometry.cylinders = "1"\nddb.geometry.heads = "255"\nddb.geometry.sectors = "63"\n`;
 
-describe('malformed input gives a result or a typed error', () => {
+// Each property runs hundreds of cases through real decoders; on a loaded two-core CI machine that can take
+// longer than vitest's default 5 s, which is a budget, not a measurement.
+describe('malformed input gives a result or a typed error', { timeout: 120_000 }, () => {
   it('parseSparseExtentHeader', async () => {
     const valid = buildMonolithicSparse(sampleRaw()).subarray(0, 512);
     await fc.assert(
@@ -191,7 +193,7 @@ describe('malformed input gives a result or a typed error', () => {
   });
 });
 
-describe('raw -> stream-optimized -> raw', () => {
+describe('raw -> stream-optimized -> raw', { timeout: 120_000 }, () => {
   it('is the identity on random sparse content, through the streaming and the random-access reader', async () => {
     await fc.assert(
       fc.asyncProperty(
