@@ -1,6 +1,10 @@
 package main
 
-import "github.com/vmware/govmomi/simulator"
+import (
+	"net/http"
+
+	"github.com/vmware/govmomi/simulator"
+)
 
 // A hook adjusts the model at one stage of start-up. Fidelity files register hooks in their init().
 type hook func(*simulator.Model) error
@@ -11,6 +15,9 @@ var (
 	// beforeServe hooks run after the inventory exists and before the server starts listening:
 	// the place to replace handlers in the registry or add HTTP handlers to the service.
 	beforeServe []hook
+	// httpLayers wrap the server's whole HTTP handler (in registration order, the last one outermost),
+	// for gaps that sit below the SOAP handlers (the /nfc and /folder transfers, for example).
+	httpLayers []func(m *simulator.Model, next http.Handler) http.Handler
 )
 
 func runHooks(hooks []hook, m *simulator.Model) error {
@@ -20,4 +27,12 @@ func runHooks(hooks []hook, m *simulator.Model) error {
 		}
 	}
 	return nil
+}
+
+// wrapHTTP applies the httpLayers to the server's handler.
+func wrapHTTP(m *simulator.Model, h http.Handler) http.Handler {
+	for _, layer := range httpLayers {
+		h = layer(m, h)
+	}
+	return h
 }

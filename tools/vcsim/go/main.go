@@ -158,6 +158,7 @@ func run(args []string, stdout io.Writer, stdin io.Reader) error {
 	}
 	server := m.Service.NewServer()
 	defer server.Close()
+	server.Config.Handler = wrapHTTP(m, server.Config.Handler) // before any request: the URL is not printed yet
 
 	u := *server.URL
 	u.User = nil
