@@ -81,6 +81,27 @@ describe('VimSession', () => {
     expect(counts.get('Login')).toBe(1);
   });
 
+  it('logs in with a clone ticket once; a spent ticket is InvalidLogin and never named', async () => {
+    const admin = await connect();
+    const ticket = await admin.invoke('AcquireCloneTicket', admin.serviceContent.sessionManager!);
+    const [cloned, counts] = await countCalls(() => VimSession.connect({ host: sim.url, cloneTicket: ticket }));
+    expect(counts.get('CloneSession')).toBe(1);
+    expect(counts.get('Login')).toBeUndefined();
+    expect(cloned.currentSession?.userName).toBe(sim.username);
+    expect(cloned.currentSession?.key).not.toBe(admin.currentSession?.key);
+    expect((await vmNames(cloned)).length).toBeGreaterThan(0);
+    const err = await VimSession.connect({ host: sim.url, cloneTicket: ticket }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidLoginError);
+    expect(String((err as Error).message)).not.toContain(ticket);
+    await cloned.close();
+    await admin.close();
+  });
+
+  it('wants exactly one of a user and password or a clone ticket', async () => {
+    await expect(VimSession.connect({ host: sim.url, username: 'u', password: 'p', cloneTicket: 't' })).rejects.toMatchObject({ code: 'VMKIT_SESSION_INVALID_OPTIONS' });
+    await expect(VimSession.connect({ host: sim.url, username: 'u' })).rejects.toMatchObject({ code: 'VMKIT_SESSION_INVALID_OPTIONS' });
+  });
+
   it('re-logs in once for 50 concurrent callers after its session was terminated', async () => {
     await using s = await connect();
     await using admin = await connect();

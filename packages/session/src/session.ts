@@ -35,9 +35,17 @@ export interface VimSessionOptions {
   host: string;
   /** Port, when not the scheme's default (and not given in `host`). */
   port?: number;
-  username: string;
+  /** The user to log in as; with `password`. Not needed with `cloneTicket`. */
+  username?: string;
   /** Never logged, never placed in an error. */
-  password: string;
+  password?: string;
+  /**
+   * Log in with a clone ticket (`SessionManager.AcquireCloneTicket` of another session) through
+   * `CloneSession` instead of a user and password. A ticket works once and for a short time, so such a
+   * session cannot log in again: when it expires, calls fail with the server's fault (InvalidLogin).
+   * Never logged, never placed in an error.
+   */
+  cloneTicket?: string;
   /** PEM CA certificate(s) to trust. TLS verification is on by default. */
   ca?: string | Buffer | readonly (string | Buffer)[];
   /** Turn TLS verification off; only when asked for. */
@@ -62,6 +70,17 @@ export interface VimSessionOptions {
   /** A client to use instead of creating one (its middlewares are added to). */
   client?: VimClient;
   signal?: AbortSignal;
+}
+
+/** A user and password, or a clone ticket: exactly one of the two. */
+function credentialsOf(o: VimSessionOptions): { username: string; password: string } | { cloneTicket: string } {
+  if (o.cloneTicket !== undefined) {
+    if (o.username !== undefined || o.password !== undefined) throw new VimError('give either a clone ticket or a user and password, not both', 'VMKIT_SESSION_INVALID_OPTIONS');
+    if (o.cloneTicket === '') throw new VimError('the clone ticket is empty', 'VMKIT_SESSION_INVALID_OPTIONS');
+    return { cloneTicket: o.cloneTicket };
+  }
+  if (o.username === undefined || o.password === undefined) throw new VimError('a user and password, or a clone ticket, is needed to log in', 'VMKIT_SESSION_INVALID_OPTIONS');
+  return { username: o.username, password: o.password };
 }
 
 /** The parts of an SDK URL. */
@@ -101,7 +120,7 @@ export class VimSession {
 
   private constructor(
     client: VimClient,
-    private readonly credentials: { username: string; password: string },
+    private readonly credentials: { username: string; password: string } | { cloneTicket: string },
     options: VimSessionOptions,
   ) {
     this.client = client;
@@ -120,6 +139,7 @@ export class VimSession {
 
   /** Connects, retrieves the service content and logs in. */
   static async connect(options: VimSessionOptions): Promise<VimSession> {
+    const credentials = credentialsOf(options);
     const client =
       options.client ??
       (await VimClient.create(
@@ -134,7 +154,7 @@ export class VimSession {
         },
         options.signal === undefined ? {} : { signal: options.signal },
       ));
-    const session = new VimSession(client, { username: options.username, password: options.password }, options);
+    const session = new VimSession(client, credentials, options);
     try {
       session.content = await client.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {}, options.signal === undefined ? {} : { signal: options.signal });
       await session.login('connect', options.signal);
@@ -190,18 +210,20 @@ export class VimSession {
         // A stale cookie must not ride along with a new Login.
         this.client.sessionCookie = undefined;
         const opts: CallOptions = signal === undefined ? {} : { signal };
-        this.userSession = (await this.client.invokeUntyped(
-          'Login',
-          sm,
-          { userName: this.credentials.username, password: this.credentials.password },
-          opts,
-        )) as UserSession;
+        const creds = this.credentials;
+        this.userSession = (
+          'cloneTicket' in creds
+            ? await this.client.invokeUntyped('CloneSession', sm, { cloneTicket: creds.cloneTicket }, opts)
+            : await this.client.invokeUntyped('Login', sm, { userName: creds.username, password: creds.password }, opts)
+        ) as UserSession;
         this.generation++;
         this.lastActivity = Date.now();
         if (reason !== 'connect' && reloginChannel.hasSubscribers) reloginChannel.publish({ reason });
         return;
       } catch (err) {
-        if (err instanceof InvalidLoginError || attempt >= this.options.loginAttempts || retryDecision('Login', err) !== 'retry') throw err;
+        // A clone ticket is spent by a CloneSession that reached the server: only a request that never did is sent again.
+        const method = 'cloneTicket' in this.credentials ? 'CloneSession' : 'Login';
+        if (err instanceof InvalidLoginError || attempt >= this.options.loginAttempts || retryDecision(method, err) !== 'retry') throw err;
         await sleep(backoffMs(attempt, this.options.retryBaseMs, this.options.retryCapMs), undefined, signal === undefined ? {} : { signal });
       }
     }
@@ -267,8 +289,8 @@ export class VimSession {
 
   private retryMiddleware(): Middleware {
     return (next) => async (call) => {
-      // Login has its own, shorter bound (loginAttempts) in login().
-      if (call.method === 'Login') return next(call);
+      // Login and CloneSession have their own, shorter bound (loginAttempts) in login().
+      if (call.method === 'Login' || call.method === 'CloneSession') return next(call);
       for (let attempt = 1; ; attempt++) {
         try {
           return await next(attempt === 1 ? call : { ...call, operationId: this.client.nextOperationId() });
@@ -305,5 +327,5 @@ export class VimSession {
 }
 
 function isLogin(call: SoapCall): boolean {
-  return call.method === 'Login' || call.method === 'Logout' || call.method === 'SessionIsActive';
+  return call.method === 'Login' || call.method === 'CloneSession' || call.method === 'Logout' || call.method === 'SessionIsActive';
 }
