@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts the vCenter simulator and serves until Ctrl-C: node tools/vcsim/bin/start.mjs --vms 50 [--model esx] [--tls]
+// Starts the vCenter simulator and serves until Ctrl-C: node tools/vcsim/bin/start.mjs --vms 50 [--model esx] [--tls] [--control] [--ds-types vmfs,nfs,vsan]
 // (build the harness first: npm run build -w @vmkit/vcsim). Prints the simulator's JSON line.
 import { parseArgs } from 'node:util';
 import { startSimulator } from '../dist/index.js';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'idle-timeout-ms': { type: 'string' },
     listen: { type: 'string' },
     verbose: { type: 'boolean' },
+    control: { type: 'boolean' },
+    'ds-types': { type: 'string' },
   },
 });
 const int = (v) => (v === undefined ? undefined : Number(v));
@@ -32,8 +34,10 @@ const sim = await startSimulator({
   idleTimeoutMs: int(values['idle-timeout-ms']),
   listen: values.listen,
   verbose: values.verbose,
+  control: values.control,
+  datastoreTypes: values['ds-types']?.split(','),
 });
-const { stop: _stop, ...info } = sim;
+const { stop: _stop, control: _control, ...info } = sim;
 console.log(JSON.stringify(info));
 const shutdown = () => void sim.stop().then(() => process.exit(0));
 process.once('SIGINT', shutdown);

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"net/http"
 
 	"github.com/vmware/govmomi/simulator"
@@ -18,6 +19,8 @@ var (
 	// httpLayers wrap the server's whole HTTP handler (in registration order, the last one outermost),
 	// for gaps that sit below the SOAP handlers (the /nfc and /folder transfers, for example).
 	httpLayers []func(m *simulator.Model, next http.Handler) http.Handler
+	// flagHooks add a fidelity file's own flags to the binary's flag set.
+	flagHooks []func(fs *flag.FlagSet)
 )
 
 func runHooks(hooks []hook, m *simulator.Model) error {

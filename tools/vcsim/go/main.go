@@ -75,6 +75,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.username, "username", "user", "the user that Login accepts")
 	fs.StringVar(&o.password, "password", "pass", "the password that Login accepts")
 	fs.BoolVar(&o.verbose, "verbose", false, "log the simulator's messages on stderr")
+	for _, f := range flagHooks {
+		f(fs) // flags of the fidelity files; they check their values in a beforeCreate hook
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -8,3 +8,5 @@
 export { ensureSimulatorBinary, requiredDebianPackages } from './build.js';
 export { startSimulator } from './simulator.js';
 export type { Simulator, SimulatorInfo, SimulatorOptions } from './simulator.js';
+export { createSimulatorControl, SimulatorControlError } from './control.js';
+export type { DatastoreState, QueuedFault, SimulatorControl } from './control.js';

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ensureSimulatorBinary } from './build.js';
+import { createSimulatorControl } from './control.js';
+import type { SimulatorControl } from './control.js';
 
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
@@ -21,6 +23,16 @@ export interface SimulatorOptions {
   tls?: boolean;
   /** Expire sessions idle for longer than this many milliseconds. Default: never. */
   idleTimeoutMs?: number;
+  /**
+   * Turn on the control endpoint (`/vmkit-control/...`) for failure-injection tests, reached through
+   * {@link Simulator.control}. Off by default.
+   */
+  control?: boolean;
+  /**
+   * Datastore types, assigned to the datastores in turn (`['vmfs', 'nfs', 'vsan']`: the first is VMFS,
+   * the second NFS, the third vSAN, the fourth VMFS again, ...). Default: every datastore VMFS.
+   */
+  datastoreTypes?: readonly ('vmfs' | 'nfs' | 'vsan')[];
   /** Listen address; loopback only. Default `127.0.0.1:0`. */
   listen?: string;
   /** Further flags for the binary (see tools/vcsim/README.md). */
@@ -51,6 +63,8 @@ export interface SimulatorInfo {
 
 /** A running simulator. */
 export interface Simulator extends SimulatorInfo {
+  /** The control endpoint; its methods reject unless started with `control: true`. */
+  control: SimulatorControl;
   /** Stops it (SIGTERM, then SIGKILL after a grace period) and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -72,6 +86,8 @@ function flagsOf(o: SimulatorOptions): string[] {
   num('ds', o.datastores);
   if (o.tls === true) args.push('-tls');
   if (o.idleTimeoutMs !== undefined) args.push('-idle-timeout', `${o.idleTimeoutMs}ms`);
+  if (o.control === true) args.push('-control');
+  if (o.datastoreTypes !== undefined && o.datastoreTypes.length > 0) args.push('-ds-types', o.datastoreTypes.join(','));
   if (o.listen !== undefined) args.push('-listen', o.listen);
   if (o.verbose === true) args.push('-verbose');
   return [...args, ...(o.extraArgs ?? [])];
@@ -145,5 +161,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   // Nothing more is printed on stdout; keep draining so that the pipe never fills.
   child.stdout?.resume();
-  return { ...info, stop, [Symbol.asyncDispose]: stop };
+  const control = createSimulatorControl(info.url, { certificate: info.certificate, enabled: options.control === true });
+  const stopAll = async (): Promise<void> => {
+    await control.close();
+    await stop();
+  };
+  const { close: _close, ...controlApi } = control;
+  return { ...info, control: controlApi, stop: stopAll, [Symbol.asyncDispose]: stopAll };
 }
