@@ -129,6 +129,8 @@ export type { OpenOvaDiskOptions } from './formats/ova.js';
 export { openDatastoreFile } from './handles/datastore-file.js';
 /** Writes a datastore file over HTTP `/folder` with PUT, streaming with backpressure. */
 export { writeDatastoreFile } from './handles/datastore-file.js';
+/** Deletes a datastore file over HTTP `/folder` with DELETE. */
+export { deleteDatastoreFile } from './handles/datastore-file.js';
 /** How a `/folder` request authenticates (session cookie or generic service ticket), and the handles' options. */
 export type { DatastoreFileOptions, FolderAuth } from './handles/datastore-file.js';
 /** A transfer failed (code `VMKIT_TRANSFER_FAILED`, or `VMKIT_TRANSFER_HTTP_STATUS` with `status`). */
@@ -145,12 +147,25 @@ export { deviceUrlFor } from './handles/vmdk-import.js';
 /** Options of {@link importVmdk}. */
 export type { ImportVmdkOptions } from './handles/vmdk-import.js';
 
+// ---- NFC: VMDK export ----
+
+/** Exports a VM's disk as a stream-optimized VMDK through an NFC lease (ExportVm, lease, download, progress, complete or abort). */
+export { exportVmdk } from './handles/vmdk-export.js';
+/** Options of {@link exportVmdk}. */
+export type { ExportVmdkOptions } from './handles/vmdk-export.js';
+/** The result of {@link exportVmdk}: the stream and what the lease said about it. */
+export type { VmdkExport } from './handles/vmdk-export.js';
+
 // ---- Image transfer ----
 
 /** Copies an image to a datastore file, checking size and checksum; a failure leaves no file. */
 export { copyImageToDatastoreFile } from './handles/image.js';
 /** Imports a stream-optimized image as a new VM; the checksum is verified before the lease completes. */
 export { importStreamOptimizedImage } from './handles/image.js';
+/** Copies a VM's disk to an image as a stream-optimized VMDK, reporting its size and sha256 digest. */
+export { copyVmDiskToImage } from './handles/image.js';
+/** Options of {@link copyVmDiskToImage}. */
+export type { VmDiskToImageOptions } from './handles/image.js';
 /** A directory of images with metadata: the simplest image source and sink. */
 export { LocalImageStore } from './handles/image.js';
 /** Image metadata, sources, sinks and transfer options. */

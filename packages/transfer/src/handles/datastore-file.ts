@@ -138,3 +138,27 @@ export async function writeDatastoreFile(
     throw new TransferError(`${what}: HTTP ${res.statusCode}`, { status: res.statusCode });
   }
 }
+
+/**
+ * Deletes a datastore file over HTTP `/folder` with DELETE (what ESX's `/folder` and a generic service
+ * ticket for `httpDelete` allow). Resolves when the server answered 200 or 204; a missing file is a
+ * {@link TransferNotFoundError}, another status a {@link TransferError} with the status.
+ */
+export async function deleteDatastoreFile(url: DatastoreURL, auth: FolderAuth, options: Pick<DatastoreFileOptions, 'signal'> = {}): Promise<void> {
+  const { cookie, dispatcher } = authOf(auth);
+  const what = `DELETE ${url.datastorePath.toString()}`;
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url.toString(), {
+      method: 'DELETE',
+      headers: { cookie },
+      ...(dispatcher === undefined ? {} : { dispatcher }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } catch (cause) {
+    throw abortError(options.signal, what, cause) ?? new TransferError(`${what}: the request failed`, { cause });
+  }
+  await res.body.dump().catch(() => undefined);
+  if (res.statusCode === 404) throw new TransferNotFoundError(`${what}: no such file`);
+  if (res.statusCode !== 200 && res.statusCode !== 204) throw new TransferError(`${what}: HTTP ${res.statusCode}`, { status: res.statusCode });
+}

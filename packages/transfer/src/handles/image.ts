@@ -1,14 +1,17 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { VimTimeoutError, type ManagedObjectReference } from '@vmkit/vim';
 import { waitForTask, type DatastoreURL, type VimSession } from '@vmkit/session';
 import { HashingStream, type Checksum } from './checksum.js';
 import { writeDatastoreFile } from './datastore-file.js';
 import { TransferError } from './errors.js';
 import { importVmdk, type ImportVmdkOptions } from './vmdk-import.js';
+import { exportVmdk } from './vmdk-export.js';
+import { parseSparseExtentHeader } from '../formats/sparse-header.js';
+import { TransferSizeMismatchError, VmdkFormatError, VmdkUnsupportedError } from '../formats/errors.js';
 
 /** An image's metadata, as an image service (Glance) describes it. */
 export interface ImageInfo {
@@ -165,3 +168,116 @@ export async function importStreamOptimizedImage(
   }
 }
 
+
+/** Options of {@link copyVmDiskToImage}. */
+export interface VmDiskToImageOptions extends ImageTransferOptions {
+  /** Which disk of the VM (a lease device key or the position among its disks, as `exportVmdk` takes it); default the first. */
+  disk?: string | number;
+  /** Further image properties, merged over the ones this function sets. */
+  properties?: Record<string, string>;
+  /** Refuse (and abort) an export that grows beyond this many bytes. */
+  maxSize?: number;
+}
+
+/**
+ * Checks the first sector of an export as it passes: a sparse VMDK header that is stream-optimized
+ * (compressed grains with markers). Counts the bytes and refuses more than `maxSize`.
+ */
+class ExportCheck extends Transform {
+  bytes = 0;
+  capacity: number | undefined;
+  private head: Buffer[] | undefined = [];
+  private headLength = 0;
+  constructor(private readonly maxSize: number | undefined) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.maxSize !== undefined && this.bytes > this.maxSize) {
+      return done(new TransferSizeMismatchError(this.maxSize, this.bytes, `the exported disk is larger than the ${this.maxSize} bytes allowed`));
+    }
+    if (this.head !== undefined) {
+      this.head.push(chunk);
+      this.headLength += chunk.length;
+      if (this.headLength >= 512) {
+        try {
+          this.checkHeader(Buffer.concat(this.head));
+        } catch (err) {
+          return done(err as Error);
+        }
+        this.head = undefined;
+      }
+    }
+    done(null, chunk);
+  }
+  override _flush(done: TransformCallback): void {
+    if (this.head !== undefined) return done(new VmdkFormatError('truncated', `the exported disk ends after ${this.bytes} bytes, inside its header`, { offset: this.bytes }));
+    done();
+  }
+  private checkHeader(first: Buffer): void {
+    const header = parseSparseExtentHeader(first.subarray(0, 512));
+    if (!header.compressed || !header.markers) {
+      throw new VmdkUnsupportedError('disk-type', 'the server exported a sparse VMDK that is not stream-optimized');
+    }
+    this.capacity = header.capacity * 512;
+  }
+}
+
+/**
+ * Copies a VM's disk to an image as a stream-optimized VMDK (oslo.vmware's `upload_image`): the disk
+ * is exported through an NFC lease ({@link exportVmdk}) straight into the sink, checked on the way (a
+ * stream-optimized header first, at most `maxSize` bytes, the sink stored every byte) and hashed. The
+ * result has the size, the sha256 digest computed here, and the image properties (`disk_format: vmdk`,
+ * `container_format: bare`, `vmware_disktype: streamOptimized`, `virtual_size`). The lease is completed
+ * only when the last byte was read and aborted on any failure, timeout or abort; the sink is expected
+ * to leave nothing behind when its write fails (as {@link LocalImageStore}'s sinks do).
+ */
+export async function copyVmDiskToImage(
+  session: VimSession,
+  vm: ManagedObjectReference,
+  sink: ImageSink,
+  options: VmDiskToImageOptions = {},
+): Promise<ImageInfo> {
+  const signal = withTimeout(options.signal, options.timeoutMs);
+  try {
+    const exported = await exportVmdk(session, vm, {
+      ...(signal === undefined ? {} : { signal }),
+      ...(options.disk === undefined ? {} : { disk: options.disk }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    });
+    const check = new ExportCheck(options.maxSize);
+    const hashing = new HashingStream('sha256');
+    exported.stream.on('error', (e) => check.destroy(e));
+    check.on('error', (e) => {
+      exported.stream.destroy(e);
+      hashing.destroy(e);
+    });
+    const properties: Record<string, string> = { disk_format: 'vmdk', container_format: 'bare', vmware_disktype: 'streamOptimized' };
+    let written: ImageInfo;
+    try {
+      written = await sink.write(
+        exported.stream.pipe(check).pipe(hashing),
+        // The virtual size is known only once the header passed; the sink gets it through the result.
+        { ...properties, ...options.properties },
+        signal,
+      );
+    } catch (err) {
+      exported.stream.destroy();
+      throw err;
+    }
+    // The sink may resolve as soon as it has the bytes; the export is done when its lease completed.
+    await finished(exported.stream);
+    const digest = await hashing.finished();
+    if (written.size !== check.bytes) throw new TransferSizeMismatchError(check.bytes, written.size, `the image sink stored ${written.size} of the ${check.bytes} bytes exported`);
+    if (written.checksum !== undefined && written.checksum.algorithm === 'sha256' && written.checksum.value !== digest) {
+      throw new TransferError(`the image sink reports sha256 ${written.checksum.value} for bytes whose sha256 is ${digest}`, { code: 'VMKIT_TRANSFER_SINK_MISMATCH' });
+    }
+    return {
+      size: check.bytes,
+      checksum: { algorithm: 'sha256', value: digest },
+      properties: { ...properties, ...(check.capacity === undefined ? {} : { virtual_size: String(check.capacity) }), ...options.properties },
+    };
+  } catch (err) {
+    throw timedOut(options, err);
+  }
+}

@@ -27,6 +27,8 @@ export interface ImportVmdkOptions {
   onProgress?: (bytes: number, total: number) => void;
   /** The source's declared checksum: verified before the lease is completed (a mismatch aborts it). */
   checksum?: Checksum;
+  /** Called with the `HttpNfcLease` as soon as `ImportVApp` returned it (to watch or log it). */
+  onLease?: (lease: ManagedObjectReference) => void;
   /** Lease progress is reported at least this often while bytes flow (default 10 s; vCenter's lease timeout is 5 min). */
   leaseProgressIntervalMs?: number;
 }
@@ -80,6 +82,7 @@ export async function importVmdk(session: VimSession, options: ImportVmdkOptions
     },
     call,
   );
+  options.onLease?.(lease);
   let entity: ManagedObjectReference | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
