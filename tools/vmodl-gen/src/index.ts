@@ -25,3 +25,4 @@ export { FLAG_ARRAY, FLAG_OPTIONAL } from './emit-schema.js';
 export { parseXml, type XmlElement } from './xml.js';
 export { readXsd, type XsdComplexType, type XsdElement, type XsdOperation, type XsdSchema } from './xsd.js';
 export { compareWithXsd, compareReleases, releaseOf } from './fidelity.js';
+export { VMWARE_WSDL_DIR, checkSoapRequest, loadVmwareXsd, namespaceOfFile, type StrictCheckOptions, type StrictMember } from './strict.js';

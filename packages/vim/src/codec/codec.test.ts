@@ -73,7 +73,7 @@ describe('encoder', () => {
     expect(xml).toContain('<value xsi:type="xsd:int">5</value>');
     expect(xml).toContain('<value xsi:type="xsd:long">7</value>');
     expect(xml).toContain('<value xsi:type="xsd:boolean">false</value>');
-    expect(xml).toContain('<value xsi:type="vim25:ArrayOfString"><String>x</String><String>y</String></value>');
+    expect(xml).toContain('<value xsi:type="vim25:ArrayOfString"><string>x</string><string>y</string></value>');
     expect(xml).toContain('<value xsi:type="vim25:ArrayOfManagedObjectReference"><ManagedObjectReference type="Datastore">ds-1</ManagedObjectReference></value>');
     expect(xml).toContain('<value xsi:type="vim25:ArrayOfOptionValue"><OptionValue><key>k</key><value xsi:type="xsd:double">1.5</value></OptionValue></value>');
     expect(xml).toContain('<createDate>2026-01-02T03:04:05.000Z</createDate>');

@@ -146,7 +146,8 @@ export class RequestEncoder {
       const item = inferItemType(value, path);
       const arrayType = this.schema.arrayTypeName(item);
       out.push(`<${name} xsi:type="${this.xsiType(arrayType)}">`);
-      const elem = item === 'ManagedObjectReference' ? 'ManagedObjectReference' : item.charAt(0).toUpperCase() + item.slice(1);
+      // VMware's ArrayOfX types name their items after X itself: <string>, <long>, <OptionValue>.
+      const elem = item;
       value.forEach((v, i) => this.value(out, elem, item, v, `${path}[${i}]`));
       out.push(`</${name}>`);
       return;
