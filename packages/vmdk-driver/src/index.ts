@@ -3,5 +3,23 @@
  *
  * @packageDocumentation
  */
-
-export {};
+export { adapterTypes, parseDriverConfig } from './config.js';
+export type { AdapterType, VmdkDriverConfig } from './config.js';
+export { cloneTypes, diskTypes, imageDiskTypes, parseImageProperties, parseVolumeTypeSpecs } from './specs.js';
+export type { CloneType, DiskType, ImageDiskProperties, ImageDiskType, VolumeTypeSpecs } from './specs.js';
+export {
+  DriverConfigError,
+  DriverNotReadyError,
+  ImageUnacceptableError,
+  InvalidExistingReferenceError,
+  InvalidSnapshotError,
+  InvalidVolumeError,
+  InvalidVolumeSpecError,
+  NoValidDatastoreError,
+  ProfileNotFoundError,
+  VcenterRequiredError,
+} from './errors.js';
+export { VOLUME_ID_KEY, VolumeOps, adapterTypeOfController } from './volumeops.js';
+export type { CloneBackingSpec, CreateBackingSpec, DiskInfo, ProfileId, VolumeOpsOptions } from './volumeops.js';
+export { DatastoreSelector, chooseDatastore, defaultDatastoreTypes, filterDatastores } from './datastore.js';
+export type { DatastoreCandidate, DatastoreChoice, DatastoreRequirements, HostCandidate, SelectionInventory, SelectionOptions } from './datastore.js';
