@@ -5,6 +5,7 @@
  * with MethodNotFound means the method is missing).
  */
 import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,19 @@ async function leaseState(lease: ManagedObjectReference): Promise<string> {
   }
 }
 
+/** The SOAP methods this client sends while `fn` runs (from the `vmkit:soap:request` channel). */
+async function methodsSentBy(fn: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const onRequest = (m: unknown) => void sent.push((m as { method: string }).method);
+  subscribe('vmkit:soap:request', onRequest);
+  try {
+    await fn();
+  } finally {
+    unsubscribe('vmkit:soap:request', onRequest);
+  }
+  return sent;
+}
+
 const why = () => (hasExportVm ? '' : ' (skipped: the simulator lacks ExportVm)');
 
 describe('exportVmdk', () => {
@@ -130,21 +144,34 @@ describe('exportVmdk', () => {
     const raw = rawDisk(1);
     const vm = await importDisk('export-roundtrip', raw);
     const progress: number[] = [];
-    const exported = await exportVmdk(session, vm, { onProgress: (n) => progress.push(n) });
-    expect(exported.device.url).not.toContain('*');
-    const back = await decode(exported.stream);
+    let back: Buffer = Buffer.alloc(0);
+    let lease: ManagedObjectReference | undefined;
+    const sent = await methodsSentBy(async () => {
+      const exported = await exportVmdk(session, vm, { onProgress: (n) => progress.push(n) });
+      expect(exported.device.url).not.toContain('*');
+      lease = exported.lease;
+      back = await decode(exported.stream);
+    });
+    expect(sent).toContain('HttpNfcLeaseComplete');
+    expect(sent).not.toContain('HttpNfcLeaseAbort');
     expect(back.length).toBe(raw.length);
     expect(back.equals(raw)).toBe(true);
     expect(progress.length).toBeGreaterThan(0);
-    expect(['done', 'gone']).toContain(await leaseState(exported.lease));
+    expect(['done', 'gone']).toContain(await leaseState(lease!));
   }, 60_000);
 
   it.skipIf(!hasExportVm)(`aborts the lease when the reader stops early or the signal fires${why()}`, async () => {
     const vm = await importDisk('export-aborted', rawDisk(2));
-    const early = await exportVmdk(session, vm);
-    early.stream.destroy();
-    await new Promise((r) => early.stream.once('close', r));
-    expect(['error', 'gone']).toContain(await leaseState(early.lease));
+    let earlyLease: ManagedObjectReference | undefined;
+    const sent = await methodsSentBy(async () => {
+      const early = await exportVmdk(session, vm);
+      earlyLease = early.lease;
+      early.stream.destroy();
+      await new Promise((r) => early.stream.once('close', r));
+    });
+    expect(sent).toContain('HttpNfcLeaseAbort');
+    expect(sent).not.toContain('HttpNfcLeaseComplete');
+    expect(['error', 'gone']).toContain(await leaseState(earlyLease!));
 
     const controller = new AbortController();
     const aborted = await exportVmdk(session, vm, { signal: controller.signal });

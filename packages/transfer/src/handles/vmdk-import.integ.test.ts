@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
-import { findInDatacenter, iterateObjects, VimSession } from '@vmkit/session';
+import { findInDatacenter, iterateObjects, retrieveProperties, VimSession } from '@vmkit/session';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import { VimAbortError, type vim } from '@vmkit/vim';
+import { findFault, VimAbortError, type ManagedObjectReference, type vim } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { deviceUrlFor, importVmdk } from './vmdk-import.js';
@@ -48,6 +49,29 @@ const vmNames = async () => {
   return names;
 };
 
+/** The lease's state, or `gone` when the server dropped it (govmomi's simulator forgets ended leases). */
+async function leaseState(lease: ManagedObjectReference): Promise<string> {
+  try {
+    return (await retrieveProperties(session, lease, ['state'])).state as string;
+  } catch (err) {
+    if (findFault(err, 'ManagedObjectNotFound') !== undefined) return 'gone';
+    throw err;
+  }
+}
+
+/** The SOAP methods this client sends while `fn` runs (from the `vmkit:soap:request` channel). */
+async function methodsSentBy(fn: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const onRequest = (m: unknown) => void sent.push((m as { method: string }).method);
+  subscribe('vmkit:soap:request', onRequest);
+  try {
+    await fn();
+  } finally {
+    unsubscribe('vmkit:soap:request', onRequest);
+  }
+  return sent;
+}
+
 async function target() {
   return {
     pool: (await findInDatacenter(session, 'DC0', 'ResourcePool', 'DC0_C0/Resources'))!,
@@ -88,15 +112,24 @@ describe('importVmdk', () => {
 
   it('aborts the lease and leaves no VM when aborted', async () => {
     const controller = new AbortController();
+    let lease: ManagedObjectReference | undefined;
     async function* slow() {
       yield randomBytes(65536);
       controller.abort();
       await new Promise((r) => setTimeout(r, 50));
       yield randomBytes(65536);
     }
-    await expect(
-      importVmdk(session, { ...(await target()), importSpec: spec('import-aborted', 1024), source: slow(), size: 131072, streamOptimized: false, signal: controller.signal }),
-    ).rejects.toBeInstanceOf(VimAbortError);
+    const where = await target();
+    const sent = await methodsSentBy(() =>
+      expect(
+        importVmdk(session, { ...where, importSpec: spec('import-aborted', 1024), source: slow(), size: 131072, streamOptimized: false, signal: controller.signal, onLease: (l) => (lease = l) }),
+      ).rejects.toBeInstanceOf(VimAbortError),
+    );
+    expect(sent).toContain('HttpNfcLeaseAbort');
+    expect(sent).not.toContain('HttpNfcLeaseComplete');
     expect(await vmNames()).not.toContain('import-aborted');
+    expect(lease?.type).toBe('HttpNfcLease');
+    // vCenter keeps an aborted lease in state "error"; the simulator drops it. Either way not "done".
+    expect(['error', 'gone']).toContain(await leaseState(lease!));
   });
 });
