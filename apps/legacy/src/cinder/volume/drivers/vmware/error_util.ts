@@ -1,0 +1,41 @@
+/**
+ * Legacy path `@vmkit/legacy/cinder/volume/drivers/vmware/error_util`: Cinder's cinder.volume.drivers.vmware.error_util, later oslo_vmware.exceptions, replaced by `@vmkit/vim` and `@vmkit/transfer`.
+ * Importing it warns once per process (`VMKIT_LEGACY_CINDER_VOLUME_DRIVERS_VMWARE_ERROR_UTIL`).
+ *
+ * @deprecated Import from `@vmkit/vim` or `@vmkit/transfer` instead; the README of `@vmkit/legacy` maps every name.
+ * @packageDocumentation
+ */
+import { VimConnectionError } from '@vmkit/vim';
+import { warnLegacyPath } from '../../../../warn.js';
+
+export {
+  VMwareDriverException,
+  VimException,
+  VimFaultException,
+  VimSessionOverLoadException,
+  VimConnectionException,
+  VimAttributeException,
+  ImageTransferException,
+  AlreadyExistsException,
+  CannotDeleteFileException,
+  DuplicateName,
+  FileAlreadyExistsException,
+  FileFaultException,
+  FileLockedException,
+  FileNotFoundException,
+  InvalidPowerStateException,
+  InvalidPropertyException,
+  ManagedObjectNotFoundException,
+  NoDiskSpaceException,
+  NoPermissionException,
+  NotAuthenticatedException,
+  TaskInProgress,
+  ToolsUnavailableException,
+} from '../../../../internal/exceptions.js';
+
+warnLegacyPath('cinder/volume/drivers/vmware/error_util');
+
+/** @deprecated Use `VimConnectionError` from `@vmkit/vim` (this is the same class). */
+export const SessionOverLoadException = VimConnectionError;
+/** @deprecated Use `VimConnectionError` from `@vmkit/vim` (this is the same class). */
+export type SessionOverLoadException = VimConnectionError;
