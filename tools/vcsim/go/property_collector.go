@@ -169,6 +169,10 @@ func (s *selection) add(ref types.ManagedObjectReference) {
 
 func (s *selection) traverse(ref types.ManagedObjectReference, set []types.BaseSelectionSpec) types.BaseMethodFault {
 	for _, ss := range set {
+		if ss == nil {
+			// A selectSet entry without xsi:type (or with one the decoder does not know).
+			return &types.InvalidArgument{InvalidProperty: "selectSet"}
+		}
 		if ts, ok := ss.(*types.TraversalSpec); ok && ts.Name != "" {
 			s.specs[ts.Name] = ts
 		}
