@@ -1,5 +1,6 @@
 // ESLint flat config for the whole monorepo: type-checked typescript-eslint rules, the one-way layering
 // of DESIGN.md, and no deep imports across packages.
+import { readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -31,14 +32,32 @@ const deepImportPatterns = [
   },
 ];
 
+// The legacy import paths (apps/legacy) exist for consumers migrating from the Python stack; inside this
+// repository they are banned, each with a message naming the package to import instead. The table is the
+// one that @vmkit/legacy itself exports.
+const legacyTable = JSON.parse(readFileSync(new URL('./apps/legacy/src/paths.json', import.meta.url), 'utf8'));
+const legacyPathRules = legacyTable.map((p) => ({
+  name: `@vmkit/legacy/${p.path}`,
+  message: `Legacy path (deprecated, ${p.code}): import from ${p.use.join(' or ')} instead; apps/legacy/README.md maps each old name to its new one.`,
+}));
+const legacyImportPatterns = [
+  {
+    // The root and any other subpath of @vmkit/legacy; the known paths get their own message above.
+    regex: `^@vmkit/legacy(?!/(?:${legacyTable.map((p) => p.path).join('|')})$)(/.*)?$`,
+    message: 'The legacy paths are for consumers migrating from the Python stack: import the vmkit package itself (@vmkit/vim, @vmkit/session, @vmkit/transfer, @vmkit/connector or @vmkit/vmdk-driver); apps/legacy/README.md maps each path.',
+  },
+];
+
 const layerConfigs = layers.map((name, index) => ({
   files: [`${layerDirs[name]}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
+        paths: legacyPathRules,
         patterns: [
           ...deepImportPatterns,
+          ...legacyImportPatterns,
           ...(index < layers.length - 1
             ? [
                 {
@@ -80,11 +99,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { patterns: deepImportPatterns }],
+      'no-restricted-imports': ['error', { paths: legacyPathRules, patterns: [...deepImportPatterns, ...legacyImportPatterns] }],
       'no-console': 'error',
     },
   },
   ...layerConfigs,
+  {
+    // @vmkit/legacy's own tests are the one place that imports the legacy paths.
+    files: ['apps/legacy/src/**/*.test.ts', 'apps/legacy/test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: deepImportPatterns }] },
+  },
   {
     // Command lines, tools and tests may print.
     files: ['apps/cli/**', 'tools/**', '**/*.test.ts', '**/bin/**'],
