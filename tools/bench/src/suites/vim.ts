@@ -1,0 +1,339 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import { startSimulator } from '@vmkit/vcsim';
+import { defaultSchema, PbmClient, RequestEncoder, ResponseDecoder, typed, VimClient } from '@vmkit/vim';
+import { checkSoapRequest, loadVmwareXsd } from '@vmkit/vmodl-gen';
+import { figure, median } from '../figure.js';
+import type { Suite, SuiteContext } from '../suite.js';
+
+const run = promisify(execFile);
+
+/** tools/bench (this file is src/suites/vim.ts or dist/suites/vim.js). */
+const benchDir = fileURLToPath(new URL('../../', import.meta.url));
+const peersDir = join(benchDir, 'peers', 'vim');
+const workDir = join(benchDir, '.work', 'vim');
+const childScript = (name: string): string => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+
+/** The RetrievePropertiesEx of the issue: five properties of every VM, through a container view. */
+const PATHS = ['name', 'config.hardware.device', 'runtime.powerState', 'summary', 'datastore'];
+/** VMs per resource pool (govmomi's counting): the default inventory has two pools, so 1000 VMs. */
+const VMS_PER_POOL = 500;
+/** VMware's PBM WSDL and types of the release the simulator's PBM imitates (python3-oslo.vmware). */
+const PBM_RELEASE = '6.7';
+const PBM_WSDL = `/usr/lib/python3/dist-packages/oslo_vmware/wsdl/${PBM_RELEASE}/pbmService.wsdl`;
+/** Size of the response the memory figure decodes. */
+const RSS_RESPONSE_BYTES = 50 * 1000 * 1000;
+
+interface PeerResult {
+  ms: number[];
+  objects?: number;
+}
+
+/** Runs a child process, feeding `input` on stdin, and parses the last line of its stdout as JSON. */
+function runJson<T>(command: string, args: readonly string[], input = '', env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${err.trim().slice(-2000)}`));
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch (cause) {
+        reject(new Error(`${command}: unexpected output ${JSON.stringify(last.slice(0, 200))}`, { cause }));
+      }
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** Go in GOPATH mode against Debian's govmomi: nothing is downloaded. */
+const goEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOFLAGS: '', GOTOOLCHAIN: 'local' });
+
+/** Builds the govmomi peer (cached by a hash of its source and the Go version). */
+async function govmomiPeer(): Promise<string> {
+  const src = join(peersDir, 'govmomi');
+  const h = createHash('sha256');
+  h.update((await run('go', ['version'], { env: goEnv() })).stdout);
+  h.update(await readFile(join(src, 'main.go')));
+  const binary = join(workDir, `govmomi-peer-${h.digest('hex').slice(0, 12)}`);
+  if (existsSync(binary)) return binary;
+  await mkdir(workDir, { recursive: true });
+  const tmp = `${binary}.tmp-${process.pid}`;
+  await run('go', ['build', '-o', tmp, '.'], { cwd: src, env: goEnv(), maxBuffer: 64 << 20 });
+  await rename(tmp, binary);
+  return binary;
+}
+
+/** Times `fn` `n` times after `warm` warm-up runs; returns the samples in milliseconds. */
+async function sample(n: number, warm: number, fn: () => unknown): Promise<number[]> {
+  for (let i = 0; i < warm; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}
+
+/** Decodes a response the way the transport does: UTF-8 pieces of 64 KiB into the streaming decoder. */
+function decodeLikeTransport(body: Buffer): { objects: unknown[] } {
+  const decoder = new ResponseDecoder(defaultSchema, 'RetrievePropertiesEx');
+  const text = new TextDecoder('utf-8', { fatal: true });
+  for (let at = 0; at < body.length; at += 65536) decoder.write(text.decode(body.subarray(at, at + 65536), { stream: true }));
+  decoder.write(text.decode());
+  return decoder.end() as { objects: unknown[] };
+}
+
+/** A response of at least `bytes` made by repeating the objects of a real one. */
+function enlarge(body: Buffer, bytes: number): Buffer {
+  const s = body.toString('utf8');
+  const first = s.indexOf('<objects>');
+  const end = s.lastIndexOf('</returnval>');
+  if (first < 0 || end < 0) throw new Error('the response has no objects to repeat');
+  const objects = s.slice(first, end);
+  const copies = Math.ceil((bytes - s.length) / objects.length) + 1;
+  return Buffer.from(s.slice(0, first) + objects.repeat(copies) + s.slice(end));
+}
+
+/** Runs a peer and logs instead of failing the suite when it cannot run here. */
+async function peer<T>(ctx: SuiteContext, name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    ctx.log(`vim: ${name} could not run: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * @vmkit/vim next to govmomi, pyVmomi, a raw replay and the `soap` package, on the same simulator and the
+ * same bytes: decoding a RetrievePropertiesEx response of 1000 VMs (throughput), retrieving it end to end
+ * (latency), PBM client creation and calls (latency, with each request judged by VMware's XSDs), and the
+ * peak memory of decoding a 50 MB response.
+ */
+export const vimSuite: Suite = {
+  name: 'vim',
+  description: 'SOAP decode throughput and retrieval latency (govmomi, pyVmomi, raw replay), PBM next to the soap package, decode memory',
+  async run(ctx) {
+    await mkdir(workDir, { recursive: true });
+    ctx.log(`vim: starting the simulator with ${VMS_PER_POOL} VMs per resource pool`);
+    await using sim = await startSimulator({ vms: VMS_PER_POOL, startTimeoutMs: 300_000 });
+    const client = await VimClient.create({ url: sim.url, schema: defaultSchema });
+    const si = { type: 'ServiceInstance', value: 'ServiceInstance' };
+    const content = await client.invoke('RetrieveServiceContent', si);
+    await client.invoke('Login', content.sessionManager!, { userName: sim.username, password: sim.password });
+    const floorAgent = new Agent({ connections: 1, keepAliveTimeout: 60_000 });
+    try {
+      const view = await client.invoke('CreateContainerView', content.viewManager!, { container: content.rootFolder, type: ['VirtualMachine'], recursive: true });
+      const params = {
+        specSet: [
+          {
+            propSet: [{ type: 'VirtualMachine', pathSet: PATHS }],
+            objectSet: [{ obj: view, skip: true, selectSet: [{ _type: 'TraversalSpec', type: 'ContainerView', path: 'view', skip: false }] }],
+          },
+        ],
+        options: {},
+      };
+      // The floor: the very request bytes vmkit sends, replayed over one keep-alive connection, the
+      // answer read whole and not parsed.
+      const requestBody = new RequestEncoder(defaultSchema).envelope('RetrievePropertiesEx', content.propertyCollector, params, '<operationID>vmkit-bench-floor</operationID>');
+      const replay = async (): Promise<Buffer> => {
+        const res = await request(client.url, {
+          method: 'POST',
+          dispatcher: floorAgent,
+          headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `urn:vim25/${client.version}`, cookie: `vmware_soap_session=${client.sessionCookie ?? ''}` },
+          body: requestBody,
+        });
+        const body = Buffer.from(await res.body.arrayBuffer());
+        if (res.statusCode !== 200) throw new Error(`replay: HTTP ${res.statusCode}`);
+        return body;
+      };
+      const response = await replay();
+      const responseFile = join(workDir, 'retrieve-1000.xml');
+      await writeFile(responseFile, response);
+      const vmCount = decodeLikeTransport(response).objects.length;
+      const mb = response.length / 1e6;
+      ctx.log(`vim: the response has ${vmCount} VMs in ${mb.toFixed(2)} MB (saved as ${responseFile})`);
+
+      // Decoding the same bytes.
+      const decodeMs: Partial<Record<'vmkit' | 'govmomi' | 'pyvmomi', number>> = {};
+      decodeMs.vmkit = median(await sample(15, 3, () => decodeLikeTransport(response)));
+      const goBinary = await peer(ctx, 'the govmomi peer build', govmomiPeer);
+      if (goBinary !== undefined) {
+        const r = await peer(ctx, 'govmomi decode', () => runJson<PeerResult>(goBinary, ['decode', responseFile, '10']));
+        if (r !== undefined) {
+          if (r.objects !== vmCount) throw new Error(`govmomi decoded ${r.objects} objects, not ${vmCount}`);
+          decodeMs.govmomi = median(r.ms);
+        }
+      }
+      const py = await peer(ctx, 'pyVmomi decode', () => runJson<PeerResult>('/usr/bin/python3', [join(peersDir, 'pyvmomi_peer.py'), 'decode', responseFile, '5']));
+      if (py !== undefined) {
+        if (py.objects !== vmCount) throw new Error(`pyVmomi decoded ${py.objects} objects, not ${vmCount}`);
+        decodeMs.pyvmomi = median(py.ms);
+      }
+      for (const [impl, ms] of Object.entries(decodeMs) as [keyof typeof decodeMs, number][]) ctx.emit(figure('vim.decode', impl, 'throughput', mb / (ms / 1000)));
+
+      // Retrieving it end to end.
+      const retrieveMs: Partial<Record<'vmkit' | 'govmomi' | 'pyvmomi' | 'floor', number>> = {};
+      retrieveMs.floor = median(await sample(7, 1, replay));
+      retrieveMs.vmkit = median(await sample(7, 1, () => client.invoke('RetrievePropertiesEx', content.propertyCollector, params)));
+      if (goBinary !== undefined) {
+        const r = await peer(ctx, 'govmomi retrieve', () => runJson<PeerResult>(goBinary, ['retrieve', sim.url, sim.username, '7'], `${sim.password}\n`));
+        if (r !== undefined) retrieveMs.govmomi = median(r.ms);
+      }
+      const pyRetrieve = await peer(ctx, 'pyVmomi retrieve', () =>
+        runJson<PeerResult>('/usr/bin/python3', [join(peersDir, 'pyvmomi_peer.py'), 'retrieve', sim.url, sim.username, '5'], `${sim.password}\n`),
+      );
+      if (pyRetrieve !== undefined) retrieveMs.pyvmomi = median(pyRetrieve.ms);
+      for (const [impl, ms] of Object.entries(retrieveMs) as [keyof typeof retrieveMs, number][]) ctx.emit(figure('vim.retrieve', impl, 'latency', ms));
+      await client.invoke('DestroyView', view);
+
+      // PBM: vmkit's codec next to a `soap` client built from VMware's PBM WSDL.
+      await pbm(ctx, sim.url, client);
+
+      // Targets of issue 3, as ratios.
+      const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
+      ctx.log(`vim: decode speed vmkit/govmomi ${ratio(decodeMs.govmomi, decodeMs.vmkit)} (target >= 2x), vmkit/pyVmomi ${ratio(decodeMs.pyvmomi, decodeMs.vmkit)} (target >= 8x)`);
+      ctx.log(`vim: retrieval time vmkit/govmomi ${ratio(retrieveMs.vmkit, retrieveMs.govmomi)} (target <= 0.5x), vmkit/floor ${ratio(retrieveMs.vmkit, retrieveMs.floor)}`);
+
+      // Memory: a 50 MB response decoded in a child process.
+      const big = enlarge(response, RSS_RESPONSE_BYTES);
+      const bigFile = join(workDir, 'retrieve-50mb.xml');
+      await writeFile(bigFile, big);
+      const rss = await runJson<{ bytes: number; objects: number; baselineMiB: number; peakMiB: number }>(process.execPath, [childScript('vim-rss-child'), bigFile]);
+      ctx.emit(figure('vim.decode-rss', 'vmkit', 'rss', rss.peakMiB));
+      const size = rss.bytes / (1024 * 1024);
+      ctx.log(
+        `vim: decoding ${size.toFixed(1)} MiB (${rss.objects} VMs): peak RSS ${rss.peakMiB.toFixed(0)} MiB = ${(rss.peakMiB / size).toFixed(2)}x the response ` +
+          `(${((rss.peakMiB - rss.baselineMiB) / size).toFixed(2)}x above the ${rss.baselineMiB.toFixed(0)} MiB before decoding; target < 4x)`,
+      );
+    } finally {
+      await floorAgent.close();
+      await client.invoke('Logout', content.sessionManager!).catch(() => undefined);
+      await client.close();
+    }
+  },
+};
+
+/** The PBM part: client creation, call latency and the strict check of each request. */
+async function pbm(ctx: SuiteContext, url: string, vim: VimClient): Promise<void> {
+  if (!existsSync(PBM_WSDL)) {
+    ctx.log(`vim: ${PBM_WSDL} is missing (python3-oslo.vmware); the PBM figures are skipped`);
+    return;
+  }
+  const create: Record<'vmkit' | 'soap', number[]> = { vmkit: [], soap: [] };
+  for (let i = 0; i < 5; i++) {
+    for (const impl of ['vmkit', 'soap'] as const) {
+      create[impl].push((await runJson<{ ms: number }>(process.execPath, [childScript('vim-pbm-create-child'), impl, url, PBM_WSDL])).ms);
+    }
+  }
+  for (const impl of ['vmkit', 'soap'] as const) ctx.emit(figure('vim.pbm-client-create', impl, 'latency', median(create[impl])));
+
+  const pbmClient = new PbmClient(vim);
+  const pbmContent = await pbmClient.serviceContent();
+  const profileManager = pbmContent.profileManager;
+  const queryParams = { resourceType: { resourceType: 'STORAGE' }, profileCategory: 'REQUIREMENT' };
+  const ids = await pbmClient.invoke('PbmQueryProfile', profileManager, queryParams);
+  if (ids === undefined || ids.length === 0) throw new Error('PbmQueryProfile found no profiles');
+  const retrieveParams = { profileIds: ids.map((p) => ({ uniqueId: p.uniqueId })) };
+
+  const soap = await import('soap');
+  const sc = await soap.createClientAsync(PBM_WSDL, { endpoint: vim.pbmUrl.href, disableCache: true });
+  const cookie = vim.sessionCookie ?? '';
+  sc.addSoapHeader(`<vcSessionCookie>${cookie.replace(/^"|"$/g, '')}</vcSessionCookie>`);
+  sc.addHttpHeader('Cookie', `vmware_soap_session=${cookie}`);
+  const ref = (type: string, value: string) => ({ attributes: { type }, $value: value });
+  const pm = ref(profileManager.type, profileManager.value);
+  type SoapCall = (args: unknown) => Promise<[unknown, string, unknown, string]>;
+  const soapClient = sc as unknown as Record<string, SoapCall> & { lastRequest?: string };
+  const soapCalls: Record<'query-profile' | 'retrieve-content', () => Promise<unknown>> = {
+    'query-profile': () => soapClient.PbmQueryProfileAsync!({ _this: pm, resourceType: { resourceType: 'STORAGE' }, profileCategory: 'REQUIREMENT' }),
+    'retrieve-content': () => soapClient.PbmRetrieveContentAsync!({ _this: pm, profileIds: retrieveParams.profileIds }),
+  };
+  const vmkitCalls: Record<'query-profile' | 'retrieve-content', () => Promise<unknown>> = {
+    'query-profile': () => pbmClient.invoke('PbmQueryProfile', profileManager, queryParams),
+    'retrieve-content': () => pbmClient.invoke('PbmRetrieveContent', profileManager, retrieveParams),
+  };
+
+  const placementSolver = pbmContent.placementSolver;
+  const matchingSpec = (vmkit: boolean) => ({
+    hubsToSearch: [{ hubType: 'Datastore', hubId: 'datastore-1' }],
+    createSpec: {
+      name: 'bench-policy',
+      resourceType: { resourceType: 'STORAGE' },
+      constraints: {
+        ...(vmkit ? { _type: 'PbmCapabilitySubProfileConstraints' } : {}),
+        subProfiles: [
+          {
+            name: 'rules',
+            capability: [
+              {
+                id: { namespace: 'VSAN', id: 'hostFailuresToTolerate' },
+                constraint: [{ propertyInstance: [{ id: 'hostFailuresToTolerate', value: vmkit ? typed('int', 1) : 1 }] }],
+              },
+            ],
+          },
+        ],
+      },
+    },
+  });
+
+  // The strict check of each request against VMware's PBM types.
+  const xsd = loadVmwareXsd(PBM_RELEASE);
+  const encoder = new RequestEncoder(defaultSchema);
+  const requests: [string, string, () => Promise<string>][] = [
+    ['vmkit', 'PbmQueryProfile', () => Promise.resolve(encoder.envelope('PbmQueryProfile', profileManager, queryParams))],
+    ['vmkit', 'PbmRetrieveContent', () => Promise.resolve(encoder.envelope('PbmRetrieveContent', profileManager, retrieveParams))],
+    ['soap', 'PbmQueryProfile', async () => (await soapCalls['query-profile'](), soapClient.lastRequest ?? '')],
+    ['soap', 'PbmRetrieveContent', async () => (await soapCalls['retrieve-content'](), soapClient.lastRequest ?? '')],
+    // The same call with its arguments written in another key order: soap writes object-key order.
+    [
+      'soap (arguments in another key order)',
+      'PbmQueryProfile',
+      async () => (await soapClient.PbmQueryProfileAsync!({ _this: pm, profileCategory: 'REQUIREMENT', resourceType: { resourceType: 'STORAGE' } }), soapClient.lastRequest ?? ''),
+    ],
+    // A request with polymorphic values (a constraints subtype, an anyType property value), written the
+    // way each library's user writes it: vmkit's with `_type` and `typed`, soap's as plain objects.
+    ['vmkit', 'PbmQueryMatchingHubWithSpec', () => Promise.resolve(encoder.envelope('PbmQueryMatchingHubWithSpec', placementSolver, matchingSpec(true)))],
+    [
+      'soap',
+      'PbmQueryMatchingHubWithSpec',
+      async () => {
+        await soapClient.PbmQueryMatchingHubWithSpecAsync!({ _this: ref(placementSolver.type, placementSolver.value), ...matchingSpec(false) }).catch(() => undefined);
+        return soapClient.lastRequest ?? '';
+      },
+    ],
+  ];
+  for (const [impl, method, make] of requests) {
+    const xml = await make();
+    if (xsd === undefined) {
+      ctx.log(`vim: strict check skipped (VMware's ${PBM_RELEASE} XSDs are not installed)`);
+      break;
+    }
+    const problems = checkSoapRequest(xml, xsd);
+    ctx.log(`vim: strict element order and xsi:type, ${impl} ${method}: ${problems.length === 0 ? 'passes' : `FAILS (${problems.join('; ')})`}`);
+  }
+
+  const samples: Record<'vmkit' | 'soap', number[]> = { vmkit: [], soap: [] };
+  for (const call of ['query-profile', 'retrieve-content'] as const) {
+    const byImpl = { vmkit: await sample(30, 5, vmkitCalls[call]), soap: await sample(30, 5, soapCalls[call]) };
+    for (const impl of ['vmkit', 'soap'] as const) {
+      samples[impl].push(...byImpl[impl]);
+      ctx.emit(figure(`vim.pbm-call.${call}`, impl, 'latency', median(byImpl[impl])));
+    }
+  }
+  for (const impl of ['vmkit', 'soap'] as const) ctx.emit(figure('vim.pbm-call', impl, 'latency', median(samples[impl])));
+}
