@@ -58,7 +58,7 @@ var (
 )
 
 func addControlRoute(name string, r controlRoute) { controlRoutes[name] = r }
-func addControlReset(f func(m *simulator.Model)) { controlResets = append(controlResets, f) }
+func addControlReset(f func(m *simulator.Model))  { controlResets = append(controlResets, f) }
 
 func init() {
 	flagHooks = append(flagHooks, func(fs *flag.FlagSet) {
