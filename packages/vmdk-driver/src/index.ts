@@ -23,3 +23,6 @@ export { VOLUME_ID_KEY, VolumeOps, adapterTypeOfController } from './volumeops.j
 export type { CloneBackingSpec, CreateBackingSpec, DiskInfo, ProfileId, VolumeOpsOptions } from './volumeops.js';
 export { DatastoreSelector, chooseDatastore, defaultDatastoreTypes, filterDatastores } from './datastore.js';
 export type { DatastoreCandidate, DatastoreChoice, DatastoreRequirements, HostCandidate, SelectionInventory, SelectionOptions } from './datastore.js';
+export { DRIVER_VERSION, VmdkDriver } from './driver.js';
+export type { VmdkDriverOptions } from './driver.js';
+export type { ConnectorProperties, ExistingReference, Snapshot, SnapshotModelUpdate, Volume, VmdkConnectionInfo, VolumeStats } from './types.js';

@@ -299,9 +299,10 @@ export class VolumeOps {
       let controllerKey = 200; // the VM's default IDE controller
       if (adapter !== 'ide') {
         controllerKey = -100;
-        devices.push({ operation: 'add', device: { _type: controllerTypes[adapter], key: controllerKey, busNumber: 0, sharedBus: 'noSharing' } });
+        devices.push({ operation: 'add', device: { _type: controllerTypes[adapter], key: controllerKey, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } });
       }
-      devices.unshift({
+      // The controller goes first: a server may apply the changes in order.
+      devices.push({
         operation: 'add',
         fileOperation: 'create',
         device: {
@@ -407,9 +408,12 @@ export class VolumeOps {
     await this.reconfigure(vm, { extraConfig: optionValues(extra) });
   }
 
-  /** Sets a backing's instance UUID and its extraConfig volume id in one reconfiguration. */
-  async setVolumeIdentity(vm: ManagedObjectReference, volumeId: string): Promise<void> {
-    await this.reconfigure(vm, { instanceUuid: volumeId, extraConfig: optionValues({ [VOLUME_ID_KEY]: volumeId }) });
+  /**
+   * Sets a backing's instance UUID and its extraConfig volume id (by default the same value; an empty
+   * string removes the key) in one reconfiguration.
+   */
+  async setVolumeIdentity(vm: ManagedObjectReference, instanceUuid: string, volumeId = instanceUuid): Promise<void> {
+    await this.reconfigure(vm, { instanceUuid, extraConfig: optionValues({ [VOLUME_ID_KEY]: volumeId }) });
   }
 
   /** Associates a storage profile with the backing and its disk (Cinder's `change_backing_profile`); none clears it. */
@@ -490,6 +494,14 @@ export class VolumeOps {
     return search(info?.rootSnapshotList);
   }
 
+  /** How many snapshots a backing has (Cinder's `snapshot_exists` asks whether it is more than none). */
+  async getSnapshotCount(vm: ManagedObjectReference): Promise<number> {
+    const p = await retrieveProperties(this.session, vm, ['snapshot'], this.call());
+    const count = (list: readonly vim.VirtualMachineSnapshotTree[] | undefined): number =>
+      (list ?? []).reduce((n, node) => n + 1 + count(node.childSnapshotList), 0);
+    return count((p.snapshot as vim.VirtualMachineSnapshotInfo | undefined)?.rootSnapshotList);
+  }
+
   /** Deletes a snapshot, keeping its children (Cinder's `delete_snapshot`): RemoveSnapshot_Task. */
   async deleteSnapshot(snapshot: ManagedObjectReference): Promise<void> {
     await this.wait(await this.session.invoke('RemoveSnapshot_Task', snapshot, { removeChildren: false }, this.call()));
@@ -553,11 +565,31 @@ export class VolumeOps {
     const controllerKey = options.adapterType === 'ide' ? 200 : -100;
     const changes: Record<string, unknown>[] = [];
     if (options.adapterType !== 'ide') {
-      changes.push({ operation: 'add', device: { _type: controllerTypes[options.adapterType], key: controllerKey, busNumber: 0, sharedBus: 'noSharing' } });
+      changes.push({ operation: 'add', device: { _type: controllerTypes[options.adapterType], key: controllerKey, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } });
     }
-    changes.unshift({
+    changes.push({
       operation: 'add',
       device: { _type: 'VirtualDisk', key: controllerKey - 1, controllerKey, unitNumber: 0, capacityInKB: options.sizeKb, backing: backingInfo(options.diskType, path) },
+    });
+    await this.reconfigure(vm, { deviceChange: changes });
+  }
+
+  /**
+   * Moves a backing's disk to a new controller of another adapter type in one reconfiguration (remove
+   * the disk, add the controller, add the same file on it): it either all happens or nothing does.
+   */
+  async changeAdapter(vm: ManagedObjectReference, disk: DiskInfo, adapterType: AdapterType): Promise<void> {
+    const p = await retrieveProperties(this.session, vm, ['config.hardware.device'], this.call());
+    const device = ((p['config.hardware.device'] as VirtualDevice[] | undefined) ?? []).find((d) => d.key === disk.key);
+    if (device === undefined) throw new RangeError(`disk ${disk.key} is no longer on ${vm.value}`);
+    const controllerKey = adapterType === 'ide' ? 200 : -100;
+    const changes: Record<string, unknown>[] = [{ operation: 'remove', device }];
+    if (adapterType !== 'ide') {
+      changes.push({ operation: 'add', device: { _type: controllerTypes[adapterType], key: controllerKey, busNumber: 1, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } });
+    }
+    changes.push({
+      operation: 'add',
+      device: { _type: 'VirtualDisk', key: -101 - (adapterType === 'ide' ? 1 : 0), controllerKey, unitNumber: 0, capacityInKB: Math.ceil(disk.capacity / 1024), backing: device.backing },
     });
     await this.reconfigure(vm, { deviceChange: changes });
   }
@@ -568,6 +600,27 @@ export class VolumeOps {
     const device = ((p['config.hardware.device'] as VirtualDevice[] | undefined) ?? []).find((d) => d.key === disk.key);
     if (device === undefined) return;
     await this.reconfigure(vm, { deviceChange: [{ operation: 'remove', device }] });
+  }
+
+  /** Moves a virtual disk (descriptor and extents) within a datacenter (Cinder's `move_vmdk_file`): MoveVirtualDisk_Task. */
+  async moveDisk(source: string, destination: string, datacenter: ManagedObjectReference): Promise<void> {
+    const vdm = this.session.serviceContent.virtualDiskManager!;
+    await this.wait(await this.session.invoke('MoveVirtualDisk_Task', vdm, { sourceName: source, sourceDatacenter: datacenter, destName: destination, destDatacenter: datacenter, force: false }, this.call()));
+  }
+
+  /** Creates a datastore directory with its parents; an existing one is fine (Cinder's `create_datastore_folder`). */
+  async makeDirectory(path: string, datacenter: ManagedObjectReference): Promise<void> {
+    try {
+      await this.session.invoke('MakeDirectory', this.session.serviceContent.fileManager!, { name: path, datacenter, createParentDirectories: true }, this.call());
+    } catch (err) {
+      if (findFault(err, 'FileAlreadyExists') === undefined) throw err;
+    }
+  }
+
+  /** A datastore's name. */
+  async datastoreName(ds: ManagedObjectReference): Promise<string> {
+    const p = await retrieveProperties(this.session, ds, ['name'], this.call());
+    return p.name as string;
   }
 
   /** Deletes a datastore file or folder (Cinder's `delete_file`): DeleteDatastoreFile_Task. */
