@@ -100,6 +100,11 @@ export { createSparseVmdkReadStream } from './formats/sparse-reader.js';
 /** Options of {@link createSparseVmdkReadStream}. */
 export type { SparseVmdkReadStreamOptions } from './formats/sparse-reader.js';
 
+/** A Writable that stores raw disk bytes in a new file, leaving zero runs as holes (as `qemu-img convert` does). */
+export { createSparseFileWriteStream } from './formats/sparse-file.js';
+/** Options of {@link createSparseFileWriteStream}. */
+export type { SparseFileWriteStreamOptions } from './formats/sparse-file.js';
+
 // ---- OVA ----
 
 /** Reads a tar archive's members in order from a byte stream. */

@@ -171,7 +171,7 @@ async function* readSparse(src: OpenedSource, options: SparseVmdkReadStreamOptio
       }
       let raw: Buffer;
       try {
-        raw = inflateSync(data, { maxOutputLength: grainBytes });
+        raw = inflateSync(data, { maxOutputLength: grainBytes, chunkSize: grainBytes + 1024 });
       } catch (err) {
         throw new VmdkFormatError('bad-grain', `grain ${grain} does not inflate: ${(err as Error).message}`, { offset: at, cause: err });
       }
@@ -188,7 +188,8 @@ async function* readSparse(src: OpenedSource, options: SparseVmdkReadStreamOptio
 /**
  * A Readable of the raw disk inside a hosted sparse VMDK: a monolithicSparse file (or a
  * twoGbMaxExtentSparse extent), or a stream-optimized file that sits on disk. Exactly `capacity` bytes
- * come out, zeros where no grain is allocated. Follows the grain directory, so it takes a positional
+ * come out, zeros where no grain is allocated (views of one shared zero buffer: do not write into
+ * the chunks). Follows the grain directory, so it takes a positional
  * source: a path (opened and closed here), a FileHandle (left open), bytes, or `{ read, size }`.
  *
  * Errors (the stream is destroyed with them): VmdkFormatError on a malformed or truncated file,

@@ -155,7 +155,7 @@ export async function* decodeStreamOptimized(
         // round trip through the thread pool (measured), and the output length is capped at a grain.
         let raw: Buffer;
         try {
-          raw = inflateSync(data, { maxOutputLength: grainBytes });
+          raw = inflateSync(data, { maxOutputLength: grainBytes, chunkSize: grainBytes + 1024 });
         } catch (err) {
           throw new VmdkFormatError('bad-grain', `grain at sector ${lba} does not inflate: ${(err as Error).message}`, { offset: at, cause: err });
         }
@@ -316,7 +316,8 @@ async function countGrainsAhead(
 /**
  * A Duplex that takes a stream-optimized VMDK (the bytes of the file, in order: from a file, an HTTP
  * download, an OVA member) and gives out the raw disk: exactly `capacity` bytes, zeros where the VMDK
- * has no grain. Backpressure holds in both directions; memory stays at a few grains.
+ * has no grain. Backpressure holds in both directions; memory stays at a few grains. Zero runs come
+ * out as views of one shared zero buffer: read the chunks, do not write into them.
  *
  * Accepts VMware's layout (grain directory at the end, footer, end-of-stream marker) and qemu-img's
  * (tables ahead of the grains, no end-of-stream marker; the grains the tables list must all arrive).
