@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// fillDisk writes a few recognisable runs into a disk and returns the expected contents.
+func fillDisk(t *testing.T, desc string, size int64) []byte {
+	t.Helper()
+	want := make([]byte, size)
+	rnd := rand.New(rand.NewSource(7))
+	for _, off := range []int64{0, 100000, size/2 + 12345, size - 70000} {
+		chunk := make([]byte, 50000)
+		rnd.Read(chunk)
+		copy(want[off:], chunk)
+		if err := writeDiskAt(desc, chunk, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return want
+}
+
+func TestStreamOptimizedRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.vmdk")
+	const size = 8<<20 + 512*3 // not a whole number of grains
+	if err := createBaseDisk(src, size, "lsiLogic", "thin"); err != nil {
+		t.Fatal(err)
+	}
+	want := fillDisk(t, src, size)
+	c, err := openDiskChain(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream bytes.Buffer
+	if err := writeStreamOptimized(&stream, c, "src.vmdk"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if stream.Len() > 1<<20 {
+		t.Fatalf("the stream of a mostly empty disk is %d bytes", stream.Len())
+	}
+	dst := filepath.Join(dir, "dst.vmdk")
+	if err := createBaseDisk(dst, size, "lsiLogic", "thin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := uploadDisk(dst, bytes.NewReader(stream.Bytes()), true); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, dst), want) {
+		t.Fatal("decoded contents differ")
+	}
+	// qemu-img reads what we write, and we read what it writes.
+	if _, err := exec.LookPath("qemu-img"); err == nil {
+		exported := filepath.Join(dir, "exported.vmdk")
+		if err := os.WriteFile(exported, stream.Bytes(), 0600); err != nil {
+			t.Fatal(err)
+		}
+		raw := filepath.Join(dir, "want.raw")
+		if err := os.WriteFile(raw, want, 0600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("qemu-img", "compare", "-f", "vmdk", "-F", "raw", exported, raw).CombinedOutput(); err != nil {
+			t.Fatalf("qemu-img compare: %v\n%s", err, out)
+		}
+		theirs := filepath.Join(dir, "theirs.vmdk")
+		if out, err := exec.Command("qemu-img", "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw, theirs).CombinedOutput(); err != nil {
+			t.Fatalf("qemu-img convert: %v\n%s", err, out)
+		}
+		f, err := os.Open(theirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		again := filepath.Join(dir, "again.vmdk")
+		if err := createBaseDisk(again, size, "lsiLogic", "thin"); err != nil {
+			t.Fatal(err)
+		}
+		if err := uploadDisk(again, f, true); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(readAll(t, again), want) {
+			t.Fatal("qemu-img's stream decodes to other contents")
+		}
+	}
+}
+
+func TestUploadRefusesBadStreamsAndLeavesZeros(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "d.vmdk")
+	if err := createBaseDisk(dst, 1<<20, "lsiLogic", "thin"); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range [][]byte{nil, []byte("KDMV"), bytes.Repeat([]byte{1}, 4096)} {
+		err := uploadDisk(dst, bytes.NewReader(body), true)
+		if _, ok := err.(*errBadUpload); !ok {
+			t.Errorf("%q: %v", body, err)
+		}
+	}
+	if err := uploadDisk(dst, bytes.NewReader(make([]byte, 2<<20)), false); err == nil {
+		t.Error("an upload larger than the disk was accepted")
+	}
+	if !isAllZero(readAll(t, dst)) {
+		t.Error("a refused upload left bytes behind")
+	}
+	if err := uploadDisk(dst, bytes.NewReader([]byte("flat bytes")), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, dst); string(got[:10]) != "flat bytes" || !isAllZero(got[10:]) {
+		t.Error("flat upload")
+	}
+}
