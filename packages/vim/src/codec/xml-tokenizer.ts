@@ -41,6 +41,9 @@ export class XmlTokenizer {
   private readonly maxDepth: number;
   private seenRoot = false;
   private ended = false;
+  /** Pieces that arrived while markup was incomplete and could not have completed it. */
+  private pending: string[] = [];
+  private pendingLength = 0;
 
   constructor(
     private readonly handler: XmlHandler,
@@ -52,8 +55,20 @@ export class XmlTokenizer {
 
   /** Feeds the next piece of the document. */
   write(chunk: string): void {
-    if (this.consumed + this.buf.length + chunk.length > this.maxLength) {
+    if (this.consumed + this.buf.length + this.pendingLength + chunk.length > this.maxLength) {
       throw new VimResponseError(`response larger than the limit of ${this.maxLength} characters`, { code: 'VMKIT_VIM_RESPONSE_TOO_LARGE' });
+    }
+    if (this.pos < this.buf.length && this.buf.charCodeAt(this.pos) === 60 /* < */ && !chunk.includes('>')) {
+      // Markup (a tag, comment, CDATA section) is incomplete and cannot end in this piece: keep the
+      // piece aside instead of scanning the markup again, so that a huge token costs linear time.
+      this.pending.push(chunk);
+      this.pendingLength += chunk.length;
+      return;
+    }
+    if (this.pending.length > 0) {
+      chunk = this.pending.join('') + chunk;
+      this.pending = [];
+      this.pendingLength = 0;
     }
     this.advanceLines(this.pos);
     this.consumed += this.pos;
@@ -64,6 +79,12 @@ export class XmlTokenizer {
 
   /** Ends the document; throws when it is incomplete. */
   end(): void {
+    if (this.pending.length > 0) {
+      const rest = this.pending.join('');
+      this.pending = [];
+      this.pendingLength = 0;
+      this.write(rest);
+    }
     this.run(true);
     if (this.pos < this.buf.length) {
       const rest = this.buf.slice(this.pos);
@@ -114,10 +135,23 @@ export class XmlTokenizer {
       this.pos = pos; // so that a handler's error reports where it is
       const lt = buf.indexOf('<', pos);
       if (lt < 0) {
-        if (!final) break; // the text may continue in the next piece
-        if (this.depth === 0) break; // trailing white space is checked by end()
-        this.pos = pos;
-        this.fail('response truncated inside character data');
+        if (this.depth === 0) {
+          // Only white space may stand outside the root element; anything else fails at once.
+          if (buf.slice(pos).trim() !== '') {
+            if (!this.seenRoot) this.fail('the response is not XML', pos);
+            this.fail('text after the root element', pos);
+          }
+          pos = len;
+          break;
+        }
+        if (final) this.fail('response truncated inside character data');
+        // The text goes on in the next piece. Hand over what is complete now (all of it but an entity
+        // reference cut in two), so that a long text is not scanned again with every piece.
+        const amp = buf.lastIndexOf('&');
+        const cut = amp >= pos && buf.indexOf(';', amp) < 0 ? amp : len;
+        if (cut > pos) this.emitText(buf, pos, cut);
+        pos = cut;
+        break;
       }
       if (lt > pos) {
         if (this.depth > 0) this.emitText(buf, pos, lt);
@@ -259,11 +293,13 @@ export class XmlTokenizer {
       const semi = raw.indexOf(';', amp + 1);
       if (semi < 0 || semi - amp > 12) this.fail('an "&" that starts no entity', at + amp);
       const name = raw.slice(amp + 1, semi);
+      if (!/^(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*)$/.test(name)) this.fail('an "&" that starts no entity', at + amp);
       let ch: string | undefined;
       if (name.charCodeAt(0) === 35 /* # */) {
         const code = name.charCodeAt(1) === 120 /* x */ ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
         const digits = name.charCodeAt(1) === 120 ? /^[0-9a-fA-F]+$/.test(name.slice(2)) : /^[0-9]+$/.test(name.slice(1));
-        if (!digits || !(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0x10ffff))) {
+        // XML 1.0's Char production: no other controls, no surrogates, not U+FFFE or U+FFFF.
+        if (!digits || !(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff))) {
           this.fail(`invalid character reference &${name};`, at + amp);
         }
         ch = String.fromCodePoint(code);
