@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+type vmFixture struct {
+	t      *testing.T
+	ctx    context.Context
+	c      *vim25.Client
+	r      *ready
+	folder *object.Folder
+	pool   *object.ResourcePool
+	ds     []*object.Datastore
+}
+
+func newVMFixture(t *testing.T) *vmFixture {
+	r, c := testServer(t, "-vm", "0", "-ds", "2")
+	ctx := context.Background()
+	finder := find.NewFinder(c, true)
+	dc, err := finder.DefaultDatacenter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder.SetDatacenter(dc)
+	folders, err := dc.Folders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := finder.ResourcePool(ctx, "DC0_C0/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := finder.DatastoreList(ctx, "*")
+	if err != nil || len(ds) < 2 {
+		t.Fatal(err)
+	}
+	return &vmFixture{t, ctx, c, r, folders.VmFolder, pool, ds}
+}
+
+func (f *vmFixture) wait(task *object.Task, err error) (types.AnyType, error) {
+	if err != nil {
+		return nil, err
+	}
+	info, err := task.WaitForResult(f.ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return info.Result, nil
+}
+
+func (f *vmFixture) must(task *object.Task, err error) types.AnyType {
+	f.t.Helper()
+	res, err := f.wait(task, err)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res
+}
+
+func (f *vmFixture) createVM(name string, capacityKB int64) *object.VirtualMachine {
+	f.t.Helper()
+	unit := int32(0)
+	spec := types.VirtualMachineConfigSpec{
+		Name:  name,
+		Files: &types.VirtualMachineFileInfo{VmPathName: "[" + f.ds[0].Name() + "]"},
+		DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+			&types.VirtualDeviceConfigSpec{Operation: "add", Device: &types.VirtualLsiLogicController{VirtualSCSIController: types.VirtualSCSIController{
+				VirtualController: types.VirtualController{VirtualDevice: types.VirtualDevice{Key: -100}, BusNumber: 0}, SharedBus: "noSharing", ScsiCtlrUnitNumber: 7}}},
+			&types.VirtualDeviceConfigSpec{Operation: "add", FileOperation: "create", Device: &types.VirtualDisk{
+				VirtualDevice: types.VirtualDevice{Key: -101, ControllerKey: -100, UnitNumber: &unit, Backing: &types.VirtualDiskFlatVer2BackingInfo{
+					VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[" + f.ds[0].Name() + "]"},
+					DiskMode:                     "persistent", ThinProvisioned: types.NewBool(true)}},
+				CapacityInKB: capacityKB}},
+		},
+	}
+	ref := f.must(f.folder.CreateVM(f.ctx, spec, f.pool, nil)).(types.ManagedObjectReference)
+	return object.NewVirtualMachine(f.c, ref)
+}
+
+func (f *vmFixture) disk(vm *object.VirtualMachine) (*types.VirtualDisk, *types.VirtualDiskFlatVer2BackingInfo) {
+	f.t.Helper()
+	devices, err := vm.Device(f.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	disks := devices.SelectByType((*types.VirtualDisk)(nil))
+	if len(disks) != 1 {
+		f.t.Fatalf("%d disks", len(disks))
+	}
+	d := disks[0].(*types.VirtualDisk)
+	return d, d.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+}
+
+// host is the host path of a datastore path.
+func (f *vmFixture) host(dsPath string) string {
+	f.t.Helper()
+	var p object.DatastorePath
+	p.FromString(dsPath)
+	for _, ds := range f.ds {
+		if ds.Name() == p.Datastore {
+			return hostPathOf(f.t, ds, p.Path)
+		}
+	}
+	f.t.Fatalf("no datastore %q", p.Datastore)
+	return ""
+}
+
+func (f *vmFixture) contents(vm *object.VirtualMachine) []byte {
+	f.t.Helper()
+	_, b := f.disk(vm)
+	return readAll(f.t, f.host(b.FileName))
+}
+
+func (f *vmFixture) resize(vm *object.VirtualMachine, capacityKB int64) error {
+	d, _ := f.disk(vm)
+	d.CapacityInKB, d.CapacityInBytes = capacityKB, capacityKB*1024
+	_, err := f.wait(vm.Reconfigure(f.ctx, types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+		&types.VirtualDeviceConfigSpec{Operation: "edit", Device: d}}}))
+	return err
+}
+
+// export downloads the VM's disk through ExportVm and decodes it.
+func (f *vmFixture) export(vm *object.VirtualMachine, capacity int64) []byte {
+	f.t.Helper()
+	lease, err := vm.Export(f.ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	info, err := lease.Wait(f.ctx, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if len(info.DeviceUrl) != 1 || !strings.HasPrefix(info.DeviceUrl[0].Url, "https://*/nfc/") {
+		f.t.Fatalf("device URLs %+v", info.DeviceUrl)
+	}
+	u := strings.Replace(info.DeviceUrl[0].Url, "https://*", strings.TrimSuffix(f.r.URL, "/sdk"), 1)
+	res, err := http.Get(u)
+	if err != nil || res.StatusCode != 200 {
+		f.t.Fatalf("GET %s: %v %v", u, res, err)
+	}
+	defer res.Body.Close()
+	got := make([]byte, capacity)
+	if _, err := readStreamOptimized(res.Body, capacity, func(off int64, p []byte) error { copy(got[off:], p); return nil }); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := lease.Complete(f.ctx); err != nil {
+		f.t.Fatal(err)
+	}
+	if res, err := http.Get(u); err != nil || res.StatusCode != 404 {
+		f.t.Fatalf("a completed lease still serves: %v %v", res, err)
+	}
+	return got
+}
+
+func TestVMDisksHaveContents(t *testing.T) {
+	f := newVMFixture(t)
+	vm := f.createVM("src", 16<<10)
+	_, b := f.disk(vm)
+	base := f.host(b.FileName)
+	if st, err := os.Stat(flatName(base)); err != nil || st.Size() != 16<<20 {
+		t.Fatalf("flat extent: %v %v", st, err)
+	}
+	want := fillDisk(t, base, 16<<20)
+
+	// Grow, and refuse to shrink.
+	if err := f.resize(vm, 24<<10); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(flatName(base)); st.Size() != 24<<20 {
+		t.Fatalf("grown extent %d", st.Size())
+	}
+	want = append(want, make([]byte, 8<<20)...)
+	if err := f.resize(vm, 8<<10); err == nil || !strings.Contains(err.Error(), "InvalidDeviceOperation") {
+		t.Fatalf("shrink: %v", err)
+	}
+	if !bytes.Equal(f.contents(vm), want) {
+		t.Fatal("contents changed")
+	}
+
+	// A snapshot points the disk at a delta; writes go there.
+	snap := f.must(vm.CreateSnapshot(f.ctx, "s1", "", false, false)).(types.ManagedObjectReference)
+	_, b = f.disk(vm)
+	if !strings.HasSuffix(b.FileName, "-000001.vmdk") || b.Parent == nil || f.host(b.Parent.FileName) != base {
+		t.Fatalf("after the snapshot the disk is %s (parent %+v)", b.FileName, b.Parent)
+	}
+	if d, err := readDescriptor(f.host(b.FileName)); err != nil || !d.isDelta() {
+		t.Fatalf("delta descriptor: %+v %v", d, err)
+	}
+	running := f.host(b.FileName)
+	if err := writeDiskAt(running, []byte("after the snapshot"), 5000); err != nil {
+		t.Fatal(err)
+	}
+	changed := append([]byte(nil), want...)
+	copy(changed[5000:], "after the snapshot")
+	if !bytes.Equal(f.contents(vm), changed) || !bytes.Equal(readAll(t, base), want) {
+		t.Fatal("the write did not land in the delta only")
+	}
+
+	// A linked clone of the snapshot reads the snapshot's bytes; the source keeps its disk.
+	linked := object.NewVirtualMachine(f.c, f.must(vm.Clone(f.ctx, f.folder, "linked", types.VirtualMachineCloneSpec{
+		Snapshot: &snap, Location: types.VirtualMachineRelocateSpec{DiskMoveType: "createNewChildDiskBacking"},
+	})).(types.ManagedObjectReference))
+	if _, b2 := f.disk(vm); b2.FileName != b.FileName {
+		t.Fatalf("the clone rewrote the source's disk path to %s", b2.FileName)
+	}
+	_, lb := f.disk(linked)
+	if lb.Parent == nil || f.host(lb.Parent.FileName) != base {
+		t.Fatalf("linked clone's disk %s has parent %+v", lb.FileName, lb.Parent)
+	}
+	if !bytes.Equal(f.contents(linked), want) {
+		t.Fatal("the linked clone does not read the snapshot's bytes")
+	}
+	if err := writeDiskAt(f.host(lb.FileName), []byte("clone write"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, base), want) {
+		t.Fatal("a write to the linked clone touched the parent")
+	}
+
+	// A full clone copies the current contents into a base disk of its own.
+	full := object.NewVirtualMachine(f.c, f.must(vm.Clone(f.ctx, f.folder, "full", types.VirtualMachineCloneSpec{})).(types.ManagedObjectReference))
+	if _, fb := f.disk(full); fb.Parent != nil || !bytes.Equal(f.contents(full), changed) {
+		t.Fatal("full clone")
+	}
+
+	// Export reads through the chain.
+	if !bytes.Equal(f.export(vm, 24<<20), changed) {
+		t.Fatal("export of the source differs")
+	}
+
+	// Revert discards the running delta.
+	f.must(vm.RevertToSnapshot(f.ctx, "s1", true))
+	if !bytes.Equal(f.contents(vm), want) {
+		t.Fatal("revert kept the write")
+	}
+	if _, err := os.Stat(running); !os.IsNotExist(err) {
+		t.Fatal("revert left the old running delta")
+	}
+	// The base is shared with the linked clone: removing the snapshot merges nothing and loses nothing.
+	f.must(vm.RemoveSnapshot(f.ctx, "s1", false, nil))
+	if !bytes.Equal(f.contents(vm), want) || !bytes.Equal(readAll(t, base), want) {
+		t.Fatal("removing a shared snapshot changed contents")
+	}
+
+	// Relocation moves the files to the other datastore.
+	f.must(full.Relocate(f.ctx, types.VirtualMachineRelocateSpec{Datastore: types.NewReference(f.ds[1].Reference())}, ""))
+	_, fb := f.disk(full)
+	if !strings.HasPrefix(fb.FileName, "["+f.ds[1].Name()+"]") || !bytes.Equal(f.contents(full), changed) {
+		t.Fatalf("relocated disk %s", fb.FileName)
+	}
+	var m mo.VirtualMachine
+	if err := full.Properties(f.ctx, full.Reference(), []string{"config.files"}, &m); err != nil || !strings.HasPrefix(m.Config.Files.VmPathName, "["+f.ds[1].Name()+"]") {
+		t.Fatalf("relocated files %+v %v", m.Config, err)
+	}
+}
+
+func TestRemovingASnapshotConsolidates(t *testing.T) {
+	f := newVMFixture(t)
+	vm := f.createVM("solo", 16<<10)
+	_, b := f.disk(vm)
+	base := f.host(b.FileName)
+	want := fillDisk(t, base, 16<<20)
+	f.must(vm.CreateSnapshot(f.ctx, "s1", "", false, false))
+	_, b = f.disk(vm)
+	delta := f.host(b.FileName)
+	if err := writeDiskAt(delta, []byte("kept"), 70000); err != nil {
+		t.Fatal(err)
+	}
+	copy(want[70000:], "kept")
+	f.must(vm.CreateSnapshot(f.ctx, "s2", "", false, false))
+	res, err := methods.RemoveAllSnapshots_Task(f.ctx, f.c, &types.RemoveAllSnapshots_Task{This: vm.Reference()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.must(object.NewTask(f.c, res.Returnval), nil)
+	_, b = f.disk(vm)
+	if f.host(b.FileName) != base || b.Parent != nil {
+		t.Fatalf("after consolidation the disk is %s", b.FileName)
+	}
+	if !bytes.Equal(readAll(t, base), want) {
+		t.Fatal("consolidation lost the write")
+	}
+	if _, err := os.Stat(delta); !os.IsNotExist(err) {
+		t.Fatal("the delta is still there")
+	}
+}
