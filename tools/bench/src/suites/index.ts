@@ -2,6 +2,7 @@ import type { Suite } from '../suite.js';
 import { sessionSuite } from './session.js';
 import { simSuite } from './sim.js';
 import { vimSuite } from './vim.js';
+import { transferSuite } from './transfer.js';
 
 /** Every suite by name; later packages add theirs here. */
-export const suites: ReadonlyMap<string, Suite> = new Map([simSuite, sessionSuite, vimSuite].map((s) => [s.name, s]));
+export const suites: ReadonlyMap<string, Suite> = new Map([simSuite, sessionSuite, transferSuite, vimSuite].map((s) => [s.name, s]));
