@@ -248,6 +248,8 @@ export class VmdkDriver {
 
   private async volumeFolder(entity: ManagedObjectReference, projectId: string | undefined, snapshot = false): Promise<{ folder: ManagedObjectReference; path: string }> {
     const dc = await this.volumeops.getDatacenter(entity);
+    // A standalone ESX host has no inventory folders (CreateFolder is vCenter's): its VM folder serves.
+    if (this.esx) return { folder: dc.vmFolder, path: `${dc.name}/vm` };
     const names = this.folderNames(projectId, snapshot);
     const folder = await this.volumeops.createVmInventoryFolder(dc, names);
     return { folder, path: [dc.name, 'vm', ...names].join('/') };
@@ -341,9 +343,20 @@ export class VmdkDriver {
     }
     this.requireVcenter('relocating a volume to extend it');
     const place = await this.placeVolume(volume, newSizeGb);
-    await this.volumeops.relocateBacking(backing, { datastore: place.datastore, resourcePool: place.resourcePool, host: place.host });
-    await this.volumeops.moveBackingToFolder(backing, place.folder);
-    await this.extendBacking(backing, newSizeGb);
+    const was = await this.volumeops.getPlacement(backing);
+    const undo = new Undo();
+    await undo.guard(async () => {
+      await this.volumeops.relocateBacking(backing, { datastore: place.datastore, resourcePool: place.resourcePool, host: place.host });
+      if (was.datastore !== undefined) {
+        const back = { datastore: was.datastore, ...(was.resourcePool === undefined ? {} : { resourcePool: was.resourcePool }), ...(was.host === undefined ? {} : { host: was.host }) };
+        undo.push('relocate the backing back', () => this.volumeops.relocateBacking(backing, back));
+      }
+      if (was.folder === undefined || was.folder.value !== place.folder.value) {
+        await this.volumeops.moveBackingToFolder(backing, place.folder);
+        if (was.folder !== undefined) undo.push('move the backing back', () => this.volumeops.moveBackingToFolder(backing, was.folder!));
+      }
+      await this.extendBacking(backing, newSizeGb);
+    });
   }
 
   // ---- snapshots ----
@@ -445,9 +458,11 @@ export class VmdkDriver {
       const { folder } = await this.volumeFolder(source, volume.projectId);
       clone = await this.volumeops.cloneBacking(source, { ...base, cloneType: 'linked', snapshot: snapshot!, folder });
     }
-    const undo = new Undo();
-    undo.push('delete the clone', () => this.volumeops.deleteBacking(clone));
-    await undo.guard(() => this.extendBacking(clone, volume.size));
+    if (volume.size > sourceSizeGb) {
+      const undo = new Undo();
+      undo.push('delete the clone', () => this.volumeops.deleteBacking(clone));
+      await undo.guard(() => this.extendBacking(clone, volume.size));
+    }
     return clone;
   }
 

@@ -45,6 +45,8 @@ export interface DiskInfo {
   uuid: string | undefined;
   /** The disk's parent (a linked clone's base), if any. */
   parentPath: string | undefined;
+  /** The device as the server reported it (edited and re-sent by extend and adapter changes). */
+  device: VirtualDisk;
 }
 
 /** What a backing is asked to be by {@link VolumeOps.createBacking}. */
@@ -352,6 +354,17 @@ export class VolumeOps {
     return (p.datastore as ManagedObjectReference[] | undefined)?.[0];
   }
 
+  /** Where a backing is: its datastore, resource pool, host and folder (one round trip), to move it back after a failure. */
+  async getPlacement(vm: ManagedObjectReference): Promise<{ datastore: ManagedObjectReference | undefined; resourcePool: ManagedObjectReference | undefined; host: ManagedObjectReference | undefined; folder: ManagedObjectReference | undefined }> {
+    const p = await retrieveProperties(this.session, vm, ['datastore', 'resourcePool', 'runtime.host', 'parent'], this.call());
+    return {
+      datastore: (p.datastore as ManagedObjectReference[] | undefined)?.[0],
+      resourcePool: p.resourcePool as ManagedObjectReference | undefined,
+      host: p['runtime.host'] as ManagedObjectReference | undefined,
+      folder: p.parent as ManagedObjectReference | undefined,
+    };
+  }
+
   /** The backing's disks, in device order. */
   async getDisks(vm: ManagedObjectReference): Promise<DiskInfo[]> {
     const p = await retrieveProperties(this.session, vm, ['config.hardware.device'], this.call());
@@ -375,6 +388,7 @@ export class VolumeOps {
         datastore: b?.datastore as ManagedObjectReference | undefined,
         uuid: b?.uuid as string | undefined,
         parentPath: parent?.fileName as string | undefined,
+        device: d,
       };
     });
   }
@@ -396,10 +410,7 @@ export class VolumeOps {
   async extendDisk(vm: ManagedObjectReference, disk: DiskInfo, newSizeBytes: number): Promise<void> {
     if (newSizeBytes < disk.capacity) throw new RangeError(`cannot shrink a disk from ${disk.capacity} to ${newSizeBytes} bytes`);
     if (newSizeBytes === disk.capacity) return;
-    const p = await retrieveProperties(this.session, vm, ['config.hardware.device'], this.call());
-    const device = ((p['config.hardware.device'] as VirtualDevice[] | undefined) ?? []).find((d) => d.key === disk.key);
-    if (device === undefined) throw new RangeError(`disk ${disk.key} is no longer on ${vm.value}`);
-    const edited = { ...device, capacityInKB: Math.ceil(newSizeBytes / 1024), capacityInBytes: newSizeBytes };
+    const edited = { ...disk.device, capacityInKB: Math.ceil(newSizeBytes / 1024), capacityInBytes: newSizeBytes };
     await this.reconfigure(vm, { deviceChange: [{ operation: 'edit', device: edited }] });
   }
 
@@ -579,9 +590,7 @@ export class VolumeOps {
    * the disk, add the controller, add the same file on it): it either all happens or nothing does.
    */
   async changeAdapter(vm: ManagedObjectReference, disk: DiskInfo, adapterType: AdapterType): Promise<void> {
-    const p = await retrieveProperties(this.session, vm, ['config.hardware.device'], this.call());
-    const device = ((p['config.hardware.device'] as VirtualDevice[] | undefined) ?? []).find((d) => d.key === disk.key);
-    if (device === undefined) throw new RangeError(`disk ${disk.key} is no longer on ${vm.value}`);
+    const device = disk.device;
     const controllerKey = adapterType === 'ide' ? 200 : -100;
     const changes: Record<string, unknown>[] = [{ operation: 'remove', device }];
     if (adapterType !== 'ide') {
