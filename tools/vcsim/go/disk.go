@@ -240,13 +240,13 @@ func deltaName(desc string) string { return strings.TrimSuffix(desc, ".vmdk") + 
 func baseDDB(sectors int64, adapter, diskType string) map[string]string {
 	c, h, s := diskGeometry(sectors)
 	ddb := map[string]string{
-		"ddb.adapterType":        descriptorAdapter(adapter),
+		"ddb.adapterType":            descriptorAdapter(adapter),
 		"ddb.diskGeometry.cylinders": strconv.FormatInt(c, 10),
 		"ddb.diskGeometry.heads":     strconv.FormatInt(h, 10),
 		"ddb.diskGeometry.sectors":   strconv.FormatInt(s, 10),
-		"ddb.longContentID":      diskRandomHex(16),
-		"ddb.uuid":               newUUIDText(),
-		"ddb.virtualHWVersion":   "13",
+		"ddb.longContentID":          diskRandomHex(16),
+		"ddb.uuid":                   newUUIDText(),
+		"ddb.virtualHWVersion":       "13",
 	}
 	switch diskType {
 	case "thin":

@@ -57,7 +57,7 @@ func (c *soapCall) send(rec *httptest.ResponseRecorder) {
 
 var (
 	diskReturnvalRe = regexp.MustCompile(`<returnval type="([A-Za-z]+)">([^<]+)</returnval>`)
-	answerFaultRe = regexp.MustCompile(`<detail>\s*<([A-Za-z]+)Fault[ >]`)
+	answerFaultRe   = regexp.MustCompile(`<detail>\s*<([A-Za-z]+)Fault[ >]`)
 )
 
 // returnval is the managed object reference a successful answer returns, if any.
@@ -216,35 +216,39 @@ func handleSoap(method string, h func(c *soapCall)) {
 var diskMethodRe = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?Body[^>]*>\s*<(?:[A-Za-z0-9_]+:)?([A-Za-z_]+)[\s>/]`)
 
 func init() {
-	httpLayers = append(httpLayers, func(m *simulator.Model, next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost || !(r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService") {
-				next.ServeHTTP(w, r)
-				return
-			}
-			body, err := io.ReadAll(r.Body)
-			_ = r.Body.Close()
-			if err != nil {
-				w.WriteHeader(http.StatusBadRequest)
-				return
-			}
-			var h func(c *soapCall)
-			if m := diskMethodRe.FindSubmatch(body); m != nil {
-				soapHandlersMu.RLock()
-				h = soapHandlers[string(m[1])]
-				soapHandlersMu.RUnlock()
-			}
-			c := &soapCall{w: w, r: r, body: body, next: next}
-			if h != nil {
-				method, err := simulator.UnmarshalBody(types.TypeFunc(), body)
-				if err == nil && strings.EqualFold(method.Name, string(diskMethodRe.FindSubmatch(body)[1])) {
-					c.method = method
-					h(c)
-					return
-				}
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+	// Innermost (first): the file work happens right after the simulator's handler, before the other
+	// layers see the answer (async.go rewinds finished tasks, and must rewind what this layer did).
+	httpLayers = append([]func(*simulator.Model, http.Handler) http.Handler{soapLayer}, httpLayers...)
+}
+
+func soapLayer(m *simulator.Model, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !(r.URL.Path == "/sdk" || r.URL.Path == "/sdk/vimService") {
 			next.ServeHTTP(w, r)
-		})
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		var h func(c *soapCall)
+		if m := diskMethodRe.FindSubmatch(body); m != nil {
+			soapHandlersMu.RLock()
+			h = soapHandlers[string(m[1])]
+			soapHandlersMu.RUnlock()
+		}
+		c := &soapCall{w: w, r: r, body: body, next: next}
+		if h != nil {
+			method, err := simulator.UnmarshalBody(types.TypeFunc(), body)
+			if err == nil && strings.EqualFold(method.Name, string(diskMethodRe.FindSubmatch(body)[1])) {
+				c.method = method
+				h(c)
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
 	})
 }

@@ -26,8 +26,8 @@ type vmFixture struct {
 	ds     []*object.Datastore
 }
 
-func newVMFixture(t *testing.T) *vmFixture {
-	r, c := testServer(t, "-vm", "0", "-ds", "2")
+func newVMFixture(t *testing.T, args ...string) *vmFixture {
+	r, c := testServer(t, append([]string{"-vm", "0", "-ds", "2"}, args...)...)
 	ctx := context.Background()
 	finder := find.NewFinder(c, true)
 	dc, err := finder.DefaultDatacenter(ctx)
@@ -295,5 +295,22 @@ func TestRemovingASnapshotConsolidates(t *testing.T) {
 	}
 	if _, err := os.Stat(delta); !os.IsNotExist(err) {
 		t.Fatal("the delta is still there")
+	}
+}
+
+func TestDiskWorkHappensUnderAsynchronousTasks(t *testing.T) {
+	f := newVMFixture(t, "-control")
+	control(t, f.r, "task-delay", `{"ms":100}`)
+	vm := f.createVM("slow", 4<<10)
+	_, b := f.disk(vm)
+	if d, err := readDescriptor(f.host(b.FileName)); err != nil || d.capacity() != 4<<20 {
+		t.Fatalf("disk after a delayed CreateVM: %+v %v", d, err)
+	}
+	if err := f.resize(vm, 2<<10); err == nil || !strings.Contains(err.Error(), "InvalidDeviceOperation") {
+		t.Fatalf("shrink under task-delay: %v", err)
+	}
+	f.must(vm.CreateSnapshot(f.ctx, "s", "", false, false))
+	if _, b := f.disk(vm); b.Parent == nil {
+		t.Fatal("no delta after a delayed snapshot")
 	}
 }

@@ -93,7 +93,8 @@ func init() {
 	handleSoap("ImportVApp", importVApp)
 	handleSoap("HttpNfcLeaseComplete", endImportLease)
 	handleSoap("HttpNfcLeaseAbort", endImportLease)
-	httpLayers = append(httpLayers, nfcLayer)
+	// Innermost, next to the simulator: expiry and fault layers decide before an upload is written.
+	httpLayers = append([]func(*simulator.Model, http.Handler) http.Handler{nfcLayer}, httpLayers...)
 }
 
 func importVApp(c *soapCall) {
