@@ -17,3 +17,10 @@ export {
 } from './errors.js';
 export { parseVmdkConnectionInfo } from './vmdk/connection-info.js';
 export type { VmdkConnectionData, VmdkConnectionInfo, VmdkConnectorConfig } from './vmdk/connection-info.js';
+export { getConnectorProperties } from './properties.js';
+export type { ConnectorProperties, ConnectorPropertiesOptions } from './properties.js';
+export type { Connector, ConnectorCallOptions, DisconnectOptions } from './connector.js';
+export { createCommandExecutor } from './executor.js';
+export type { CommandExecutor, CommandExecutorOptions, CommandOptions, CommandResult } from './executor.js';
+export { IscsiConnector, parseSendTargets } from './iscsi.js';
+export type { IscsiConnectionData, IscsiConnectionInfo, IscsiConnectorOptions, IscsiDeviceInfo } from './iscsi.js';
