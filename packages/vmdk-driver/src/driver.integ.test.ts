@@ -121,26 +121,28 @@ describe('clones and extend', () => {
   it('full clone, linked clone through a temporary snapshot, linked falls back to full when it must grow', async () => {
     const src = vol({ size: 1 });
     await driver.createVolume(src);
-    const full = vol({ size: 1, extraSpecs: { 'vmware:vmdk_type': 'thick' } });
+    // Extend first: a volume with linked clones has a delta on top, which vSphere does not extend.
+    await driver.extendVolume(src, 3);
+    expect((await backingOf(fx.session, src.id))!.disks[0]!.capacity).toBe(3 * GiB);
+    src.size = 3;
+    const full = vol({ size: 3, extraSpecs: { 'vmware:vmdk_type': 'thick' } });
     await driver.createClonedVolume(full, src);
     const fb = (await backingOf(fx.session, full.id))!;
     expect(fb.volumeId).toBe(full.id);
     expect(fb.disks[0]!.parent).toBeUndefined();
 
-    const linked = vol({ size: 1, extraSpecs: { 'vmware:clone_type': 'linked' } });
+    const linked = vol({ size: 3, extraSpecs: { 'vmware:clone_type': 'linked' } });
     await driver.createClonedVolume(linked, src);
     expect((await backingOf(fx.session, linked.id))!.volumeId).toBe(linked.id);
     expect((await backingOf(fx.session, src.id))!.snapshots).toEqual([]); // the temporary snapshot is gone
 
     await expect(driver.createClonedVolume(vol({ extraSpecs: { 'vmware:clone_type': 'linked' } }), { ...src, status: 'in-use' })).rejects.toBeInstanceOf(InvalidVolumeError);
 
-    const grown = vol({ size: 4, extraSpecs: { 'vmware:clone_type': 'linked' } });
+    const grown = vol({ size: 5, extraSpecs: { 'vmware:clone_type': 'linked' } });
     await driver.createClonedVolume(grown, src);
-    expect((await backingOf(fx.session, grown.id))!.disks[0]!.capacity).toBe(4 * GiB);
+    expect((await backingOf(fx.session, grown.id))!.disks[0]!.capacity).toBe(5 * GiB);
     expect((await backingOf(fx.session, src.id))!.snapshots).toEqual([]);
 
-    await driver.extendVolume(src, 3);
-    expect((await backingOf(fx.session, src.id))!.disks[0]!.capacity).toBe(3 * GiB);
     for (const x of [full, linked, grown, src]) await driver.deleteVolume(x);
   });
 });

@@ -263,9 +263,14 @@ export class VmdkDriver {
   }
 
   /** Where a backing of this volume can go: datastore, host, pool and the project's folder (Cinder's `_select_ds_for_volume`). */
-  private async placeVolume(volume: Volume, sizeGb = volume.size, host?: ManagedObjectReference): Promise<DatastoreChoice & { folder: ManagedObjectReference }> {
+  private async placeVolume(volume: Volume, sizeGb = volume.size, host?: ManagedObjectReference, antiAffinity?: readonly string[]): Promise<DatastoreChoice & { folder: ManagedObjectReference }> {
     const specs = this.specs(volume);
-    const choice = await this.selectDatastore({ sizeBytes: sizeGb * GiB, profileName: specs.storageProfile, ...(host === undefined ? {} : { hosts: [host] }) });
+    const choice = await this.selectDatastore({
+      sizeBytes: sizeGb * GiB,
+      profileName: specs.storageProfile,
+      ...(host === undefined ? {} : { hosts: [host] }),
+      ...(antiAffinity === undefined ? {} : { antiAffinity }),
+    });
     const { folder } = await this.volumeFolder(choice.resourcePool, volume.projectId);
     return { ...choice, folder };
   }
@@ -342,8 +347,9 @@ export class VmdkDriver {
       log('no room to extend %s in place; relocating', volume.id);
     }
     this.requireVcenter('relocating a volume to extend it');
-    const place = await this.placeVolume(volume, newSizeGb);
     const was = await this.volumeops.getPlacement(backing);
+    // Not the datastore that just said it has no room.
+    const place = await this.placeVolume(volume, newSizeGb, undefined, was.datastore === undefined ? undefined : [was.datastore.value]);
     const undo = new Undo();
     await undo.guard(async () => {
       await this.volumeops.relocateBacking(backing, { datastore: place.datastore, resourcePool: place.resourcePool, host: place.host });

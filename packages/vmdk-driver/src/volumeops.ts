@@ -1,6 +1,6 @@
 import type { ManagedObjectReference, VirtualDevice, VirtualDisk, vim } from '@vmkit/vim';
 import { findFault } from '@vmkit/vim';
-import { type DatastorePath, findByInventoryPath, findVmByUuid, retrieveMany, retrieveProperties, waitForTask, type VimSession } from '@vmkit/session';
+import { type DatastorePath, findByInventoryPath, retrieveMany, retrieveProperties, waitForTask, type VimSession } from '@vmkit/session';
 import type { AdapterType } from './config.js';
 import type { DiskType } from './specs.js';
 
@@ -153,9 +153,10 @@ export class VolumeOps {
 
   // ---- lookups ----
 
-  /** The backing whose instance UUID is the volume id (Cinder's `get_backing`): FindByUuid, one round trip. */
+  /** The backing whose instance UUID is the volume id (Cinder's `get_backing`): FindAllByUuid, one round trip. */
   async getBacking(volumeId: string): Promise<ManagedObjectReference | undefined> {
-    return findVmByUuid(this.session, volumeId, this.call());
+    const found = await this.session.invoke('FindAllByUuid', this.session.serviceContent.searchIndex!, { uuid: volumeId, vmSearch: true, instanceUuid: true }, this.call());
+    return found?.[0];
   }
 
   /** The entity at an inventory path (`DC0/vm/OpenStack/...`), or undefined. */
