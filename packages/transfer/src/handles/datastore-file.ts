@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { VimAbortError } from '@vmkit/vim';
 import type { DatastoreURL, VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
-import { TransferError, TransferNotFoundError } from './errors.js';
+import { responseDetail, TransferError, TransferNotFoundError } from './errors.js';
 
 /** How a `/folder` request authenticates. */
 export type FolderAuth =
@@ -84,9 +84,9 @@ export async function openDatastoreFile(
     throw abortError(options.signal, what, cause) ?? new TransferError(`${what}: the request failed`, { cause });
   }
   if (res.statusCode !== 200) {
-    await res.body.dump().catch(() => undefined);
+    const detail = await responseDetail(res.body);
     if (res.statusCode === 404) throw new TransferNotFoundError(`${what}: no such file`);
-    throw new TransferError(`${what}: HTTP ${res.statusCode}`, { status: res.statusCode });
+    throw new TransferError(`${what}: HTTP ${res.statusCode}${detail}`, { status: res.statusCode });
   }
   const length = res.headers['content-length'];
   const size = typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined;
@@ -133,10 +133,10 @@ export async function writeDatastoreFile(
     if ((cause as { cause?: unknown }).cause instanceof TransferSizeMismatchError) throw (cause as { cause: Error }).cause;
     throw abortError(options.signal, what, cause) ?? new TransferError(`${what}: the upload failed`, { cause });
   }
-  await res.body.dump().catch(() => undefined);
   if (res.statusCode !== 200 && res.statusCode !== 201) {
-    throw new TransferError(`${what}: HTTP ${res.statusCode}`, { status: res.statusCode });
+    throw new TransferError(`${what}: HTTP ${res.statusCode}${await responseDetail(res.body)}`, { status: res.statusCode });
   }
+  await res.body.dump().catch(() => undefined);
 }
 
 /**

@@ -16,3 +16,23 @@ export class TransferNotFoundError extends TransferError {
     super(message, { ...options, status: 404, code: 'VMKIT_TRANSFER_NOT_FOUND' });
   }
 }
+
+/**
+ * The start of an error response's body, on one line, for an error message (`: <text>`), or '' when
+ * there is none. Reads at most a few KiB and drops the rest.
+ */
+export async function responseDetail(body: AsyncIterable<unknown> & { destroy(): unknown }): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      if (text.length >= 4096) break;
+    }
+  } catch {
+    // The detail is a courtesy; the status is the error.
+  } finally {
+    body.destroy();
+  }
+  const line = text.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return line === '' ? '' : `: ${line}`;
+}

@@ -7,6 +7,7 @@ import { DatastoreURL, findDatacenter, findInDatacenter, iterateObjects, VimSess
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import type { vim } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStreamOptimizedEncoder } from '../formats/stream-optimized-encoder.js';
 import { ChecksumMismatchError } from './checksum.js';
 import { openDatastoreFile } from './datastore-file.js';
 import { TransferNotFoundError } from './errors.js';
@@ -97,7 +98,10 @@ describe('image transfer', () => {
         },
       } as vim.VirtualMachineImportSpec,
     });
-    await storeImage('img-so', 64_000, { vmware_disktype: 'streamOptimized' });
+    // A real stream-optimized VMDK of the 1 MiB disk the spec creates (the simulator checks what it gets).
+    const raw = Buffer.alloc(1024 * 1024);
+    randomBytes(200_000).copy(raw, 100_000);
+    await store.sink('img-so').write(Readable.from([raw]).pipe(createStreamOptimizedEncoder({ capacity: raw.length })), { vmware_disktype: 'streamOptimized' });
     const vm = await importStreamOptimizedImage(session, store.source('img-so'), await target('from-image'));
     expect(vm.type).toBe('VirtualMachine');
 

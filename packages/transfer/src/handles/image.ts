@@ -252,6 +252,9 @@ export async function copyVmDiskToImage(
       exported.stream.destroy(e);
       hashing.destroy(e);
     });
+    // A sink may attach its listeners late (after an await); it still sees the failure, because a
+    // pipeline over a destroyed stream rejects with its error. Until then the error is not uncaught.
+    hashing.on('error', () => undefined);
     const properties: Record<string, string> = { disk_format: 'vmdk', container_format: 'bare', vmware_disktype: 'streamOptimized' };
     let written: ImageInfo;
     try {

@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { VimAbortError, VimError, type ManagedObjectReference, type vim } from '@vmkit/vim';
 import { waitForLeaseReady, type VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
-import { TransferError } from './errors.js';
+import { responseDetail, TransferError } from './errors.js';
 import { deviceUrlFor } from './vmdk-import.js';
 
 /** Options of {@link exportVmdk}. */
@@ -170,8 +170,7 @@ export async function exportVmdk(session: VimSession, vm: ManagedObjectReference
       throw new TransferError('the disk download failed', { cause });
     }
     if (res.statusCode !== 200) {
-      await res.body.dump().catch(() => undefined);
-      throw new TransferError(`the disk download was refused: HTTP ${res.statusCode}`, { status: res.statusCode });
+      throw new TransferError(`the disk download was refused: HTTP ${res.statusCode}${await responseDetail(res.body)}`, { status: res.statusCode });
     }
     const length = res.headers['content-length'];
     const size = typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined;

@@ -6,6 +6,7 @@ import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { findFault, VimAbortError, type ManagedObjectReference, type vim } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferSizeMismatchError } from '../formats/errors.js';
+import { TransferError } from './errors.js';
 import { deviceUrlFor, importVmdk } from './vmdk-import.js';
 
 let sim: Simulator;
@@ -131,5 +132,19 @@ describe('importVmdk', () => {
     expect(lease?.type).toBe('HttpNfcLease');
     // vCenter keeps an aborted lease in state "error"; the simulator drops it. Either way not "done".
     expect(['error', 'gone']).toContain(await leaseState(lease!));
+  });
+
+  it('fails typed with the server status and detail, and leaves no VM, when the bytes are not a stream-optimized VMDK', async () => {
+    const err: unknown = await importVmdk(session, {
+      ...(await target()),
+      importSpec: spec('import-not-vmdk', 1024),
+      source: Readable.from([randomBytes(8192)]),
+      size: 8192,
+      streamOptimized: true,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect((err as TransferError).code).toBe('VMKIT_TRANSFER_HTTP_STATUS');
+    expect((err as TransferError).status).toBeGreaterThanOrEqual(400);
+    expect(await vmNames()).not.toContain('import-not-vmdk');
   });
 });

@@ -4,7 +4,7 @@ import { VimAbortError, VimError, type ManagedObjectReference, type vim } from '
 import { retrieveProperties, waitForLeaseReady, waitForTask, type VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { HashingStream, type Checksum } from './checksum.js';
-import { TransferError } from './errors.js';
+import { responseDetail, TransferError } from './errors.js';
 
 /** Options of {@link importVmdk}. */
 export interface ImportVmdkOptions {
@@ -130,8 +130,10 @@ export async function importVmdk(session: VimSession, options: ImportVmdkOptions
       if (signal?.aborted === true) throw new VimAbortError('the disk upload was aborted', { cause });
       throw new TransferError('the disk upload failed', { cause });
     });
+    if (res.statusCode !== 200 && res.statusCode !== 201) {
+      throw new TransferError(`the disk upload was refused: HTTP ${res.statusCode}${await responseDetail(res.body)}`, { status: res.statusCode });
+    }
     await res.body.dump().catch(() => undefined);
-    if (res.statusCode !== 200 && res.statusCode !== 201) throw new TransferError(`the disk upload was refused: HTTP ${res.statusCode}`, { status: res.statusCode });
     clearInterval(timer);
     timer = undefined;
     // The bytes are on the server but the lease is still open: a wrong image is aborted, not kept.
