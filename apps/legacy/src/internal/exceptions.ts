@@ -7,6 +7,7 @@
  */
 import { TransferError } from '@vmkit/transfer';
 import { AlreadyExistsError, CannotDeleteFileError, DuplicateNameError, FileAlreadyExistsError, FileFaultError, FileLockedError, FileNotFoundError, InvalidPowerStateError, InvalidPropertyError, ManagedObjectNotFoundError, NoDiskSpaceError, NoPermissionError, NotAuthenticatedError, TaskInProgressError, ToolsUnavailableError, VimConnectionError, VimEncodeError, VimError, VimFaultError } from '@vmkit/vim';
+import { DriverConfigError, InvalidSnapshotError, InvalidVolumeSpecError, NoValidDatastoreError, ProfileNotFoundError } from '@vmkit/vmdk-driver';
 
 /** @deprecated Use `VimError` from `@vmkit/vim` (this is the same class). */
 export const VMwareDriverException = VimError;
@@ -96,3 +97,43 @@ export type TaskInProgress = TaskInProgressError;
 export const ToolsUnavailableException = ToolsUnavailableError;
 /** @deprecated Use `ToolsUnavailableError` from `@vmkit/vim` (this is the same class). */
 export type ToolsUnavailableException = ToolsUnavailableError;
+/** @deprecated Use `ProfileNotFoundError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const ProfileNotFoundException = ProfileNotFoundError;
+/** @deprecated Use `ProfileNotFoundError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type ProfileNotFoundException = ProfileNotFoundError;
+/** @deprecated Use `NoValidDatastoreError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const NoValidDatastoreException = NoValidDatastoreError;
+/** @deprecated Use `NoValidDatastoreError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type NoValidDatastoreException = NoValidDatastoreError;
+/** @deprecated Use `NoValidDatastoreError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const NoValidHostException = NoValidDatastoreError;
+/** @deprecated Use `NoValidDatastoreError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type NoValidHostException = NoValidDatastoreError;
+/** @deprecated Use `InvalidSnapshotError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const TemplateNotFoundException = InvalidSnapshotError;
+/** @deprecated Use `InvalidSnapshotError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type TemplateNotFoundException = InvalidSnapshotError;
+/** @deprecated Use `InvalidSnapshotError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const SnapshotNotFoundException = InvalidSnapshotError;
+/** @deprecated Use `InvalidSnapshotError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type SnapshotNotFoundException = InvalidSnapshotError;
+/** @deprecated Use `InvalidVolumeSpecError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const InvalidDiskTypeException = InvalidVolumeSpecError;
+/** @deprecated Use `InvalidVolumeSpecError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type InvalidDiskTypeException = InvalidVolumeSpecError;
+/** @deprecated Use `InvalidVolumeSpecError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const InvalidAdapterTypeException = InvalidVolumeSpecError;
+/** @deprecated Use `InvalidVolumeSpecError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type InvalidAdapterTypeException = InvalidVolumeSpecError;
+/** @deprecated Use `DriverConfigError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const VMwareDriverConfigurationException = DriverConfigError;
+/** @deprecated Use `DriverConfigError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type VMwareDriverConfigurationException = DriverConfigError;
+/** @deprecated Use `DriverConfigError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const UseLinkedCloneConfigurationFault = DriverConfigError;
+/** @deprecated Use `DriverConfigError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type UseLinkedCloneConfigurationFault = DriverConfigError;
+/** @deprecated Use `NoValidDatastoreError` from `@vmkit/vmdk-driver` (this is the same class). */
+export const ClusterNotFoundException = NoValidDatastoreError;
+/** @deprecated Use `NoValidDatastoreError` from `@vmkit/vmdk-driver` (this is the same class). */
+export type ClusterNotFoundException = NoValidDatastoreError;

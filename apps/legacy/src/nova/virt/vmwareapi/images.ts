@@ -5,7 +5,7 @@
  * @deprecated Import from `@vmkit/transfer` or `@vmkit/vmdk-driver` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
-import { copyImageToDatastoreFile, importStreamOptimizedImage } from '@vmkit/transfer';
+import { copyImageToDatastoreFile, copyVmDiskToImage, importStreamOptimizedImage } from '@vmkit/transfer';
 import { warnLegacyPath } from '../../../warn.js';
 
 warnLegacyPath('nova/virt/vmwareapi/images');
@@ -15,3 +15,6 @@ export const fetch_image = copyImageToDatastoreFile;
 
 /** @deprecated Use `importStreamOptimizedImage` from `@vmkit/transfer` (this is the same function). */
 export const fetch_image_stream_optimized = importStreamOptimizedImage;
+
+/** @deprecated Use `copyVmDiskToImage` from `@vmkit/transfer` (this is the same function). */
+export const upload_image_stream_optimized = copyVmDiskToImage;

@@ -1,8 +1,8 @@
 /**
- * Legacy path `@vmkit/legacy/cinder/volume/drivers/vmware/error_util`: Cinder's cinder.volume.drivers.vmware.error_util, later oslo_vmware.exceptions, replaced by `@vmkit/vim` and `@vmkit/transfer`.
+ * Legacy path `@vmkit/legacy/cinder/volume/drivers/vmware/error_util`: Cinder's cinder.volume.drivers.vmware.error_util, later oslo_vmware.exceptions, replaced by `@vmkit/vim`, `@vmkit/transfer` and `@vmkit/vmdk-driver`.
  * Importing it warns once per process (`VMKIT_LEGACY_CINDER_VOLUME_DRIVERS_VMWARE_ERROR_UTIL`).
  *
- * @deprecated Import from `@vmkit/vim` or `@vmkit/transfer` instead; the README of `@vmkit/legacy` maps every name.
+ * @deprecated Import from `@vmkit/vim`, `@vmkit/transfer` or `@vmkit/vmdk-driver` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
 import { VimConnectionError } from '@vmkit/vim';
@@ -31,6 +31,16 @@ export {
   NotAuthenticatedException,
   TaskInProgress,
   ToolsUnavailableException,
+  ProfileNotFoundException,
+  NoValidDatastoreException,
+  NoValidHostException,
+  TemplateNotFoundException,
+  SnapshotNotFoundException,
+  InvalidDiskTypeException,
+  InvalidAdapterTypeException,
+  VMwareDriverConfigurationException,
+  UseLinkedCloneConfigurationFault,
+  ClusterNotFoundException,
 } from '../../../../internal/exceptions.js';
 
 warnLegacyPath('cinder/volume/drivers/vmware/error_util');

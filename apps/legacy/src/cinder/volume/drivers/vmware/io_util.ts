@@ -8,3 +8,5 @@
 import { warnLegacyPath } from '../../../../warn.js';
 
 warnLegacyPath('cinder/volume/drivers/vmware/io_util');
+
+export {};

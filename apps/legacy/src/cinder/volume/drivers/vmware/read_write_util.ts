@@ -5,7 +5,7 @@
  * @deprecated Import from `@vmkit/transfer` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
-import { importVmdk, openDatastoreFile, writeDatastoreFile } from '@vmkit/transfer';
+import { exportVmdk, importVmdk, openDatastoreFile, writeDatastoreFile } from '@vmkit/transfer';
 import { warnLegacyPath } from '../../../../warn.js';
 
 warnLegacyPath('cinder/volume/drivers/vmware/read_write_util');
@@ -27,3 +27,9 @@ export const VMwareHTTPWriteVmdk = importVmdk;
 
 /** @deprecated Use `importVmdk` from `@vmkit/transfer` (this is the same function). */
 export const VmdkWriteHandle = importVmdk;
+
+/** @deprecated Use `exportVmdk` from `@vmkit/transfer` (this is the same function). */
+export const VMwareHTTPReadVmdk = exportVmdk;
+
+/** @deprecated Use `exportVmdk` from `@vmkit/transfer` (this is the same function). */
+export const VmdkReadHandle = exportVmdk;

@@ -5,7 +5,7 @@
  * @deprecated Import from `@vmkit/transfer` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
-import { copyImageToDatastoreFile, importStreamOptimizedImage } from '@vmkit/transfer';
+import { copyImageToDatastoreFile, copyVmDiskToImage, importStreamOptimizedImage } from '@vmkit/transfer';
 import { warnLegacyPath } from '../../../../warn.js';
 
 warnLegacyPath('cinder/volume/drivers/vmware/vmware_images');
@@ -21,3 +21,6 @@ export const fetch_stream_optimized_image = importStreamOptimizedImage;
 
 /** @deprecated Use `importStreamOptimizedImage` from `@vmkit/transfer` (this is the same function). */
 export const download_stream_optimized_image = importStreamOptimizedImage;
+
+/** @deprecated Use `copyVmDiskToImage` from `@vmkit/transfer` (this is the same function). */
+export const upload_image = copyVmDiskToImage;
