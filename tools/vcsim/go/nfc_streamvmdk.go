@@ -4,7 +4,8 @@
 // This file is the stream-optimized VMDK codec (VMware's "Virtual Disk Format 5.0": a sparse header
 // with compressed grains and markers, metadata at the end), in Go with compress/zlib:
 //   - readStreamOptimized decodes a stream as it arrives (grain markers in any order, GT/GD/footer
-//     markers skipped, the end-of-stream marker required), writing each grain at its offset;
+//     markers skipped, up to the end-of-stream marker or, as qemu-img writes them, the end of the
+//     body after a whole grain), writing each grain at its offset;
 //   - writeStreamOptimized encodes a disk chain as it is read: header (gdOffset "at end"),
 //     descriptor, one compressed grain per 64 KiB grain that holds data (grains that were never
 //     written, or read as zeros, are skipped), then the grain tables, the grain directory, the footer
@@ -106,8 +107,12 @@ func readStreamOptimized(r io.Reader, capacity int64, write func(off int64, p []
 	grain := make([]byte, grainBytes)
 	var compressed []byte
 	for {
-		if _, err := io.ReadFull(r, sector[:12]); err != nil {
-			return 0, badStream("no end-of-stream marker")
+		if n, err := io.ReadFull(r, sector[:12]); err != nil {
+			if n == 0 && err == io.EOF {
+				// qemu-img ends its streams after the last grain (its grain tables are up front).
+				return declared, nil
+			}
+			return 0, badStream("truncated marker")
 		}
 		val := binary.LittleEndian.Uint64(sector[0:8])
 		size := binary.LittleEndian.Uint32(sector[8:12])
