@@ -6,13 +6,19 @@ package main
 //     NasDatastoreInfo, VsanDatastoreInfo);
 //   - a datastore lists only one of the hosts that mount it (each host's CreateLocalDatastore
 //     replaces the previous object); here datastore.host lists every host whose host.datastore has it;
+//   - RefreshDatastore answers nothing (its response fails to encode and the connection drops); here
+//     it answers an empty response, and keeps the sizes a test set through the control endpoint;
 //   - nothing can put a datastore in maintenance, make it inaccessible or change its free space; the
 //     control endpoint's `datastore` request does (and `reset` undoes it).
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"flag"
 	"fmt"
+	"io/ioutil"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,6 +48,7 @@ func init() {
 		}
 		return nil
 	})
+	httpLayers = append(httpLayers, refreshKeepsOverrides)
 	addControlRoute("datastore", controlSetDatastore)
 	addControlReset(func(*simulator.Model) { restoreDatastores() })
 }
@@ -131,6 +138,8 @@ var (
 	dsMu        sync.Mutex
 	dsOriginals = map[types.ManagedObjectReference]dsOriginal{}
 	dsChanged   = map[types.ManagedObjectReference]bool{}
+	// The sizes set through the control endpoint, which RefreshDatastore (a statfs) must not undo.
+	dsSizes = map[types.ManagedObjectReference]datastoreRequest{}
 )
 
 func saveOriginal(ds *simulator.Datastore) {
@@ -185,6 +194,14 @@ func controlSetDatastore(_ *simulator.Model, body []byte) (interface{}, error) {
 func applyDatastore(ds *simulator.Datastore, req datastoreRequest) {
 	dsMu.Lock()
 	dsChanged[ds.Self] = true
+	sizes := dsSizes[ds.Self]
+	if req.FreeSpace != nil {
+		sizes.FreeSpace = req.FreeSpace
+	}
+	if req.Capacity != nil {
+		sizes.Capacity = req.Capacity
+	}
+	dsSizes[ds.Self] = sizes
 	dsMu.Unlock()
 	simulator.Map.WithLock(ds, func() {
 		var changes []types.PropertyChange
@@ -229,6 +246,7 @@ func restoreDatastores() {
 	dsMu.Lock()
 	changed := dsChanged
 	dsChanged = map[types.ManagedObjectReference]bool{}
+	dsSizes = map[types.ManagedObjectReference]datastoreRequest{}
 	dsMu.Unlock()
 	for ref := range changed {
 		ds, ok := simulator.Map.Get(ref).(*simulator.Datastore)
@@ -253,4 +271,49 @@ func restoreDatastores() {
 			})
 		})
 	}
+}
+
+// refreshKeepsOverrides answers RefreshDatastore and puts the sizes set through the control endpoint back.
+func refreshKeepsOverrides(_ *simulator.Model, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := ioutil.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		r.Body = ioutil.NopCloser(bytes.NewReader(body))
+		if soapMethod(body) != "RefreshDatastore" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		dsMu.Lock()
+		sizes := make(map[types.ManagedObjectReference]datastoreRequest, len(dsSizes))
+		for k, v := range dsSizes {
+			sizes[k] = v
+		}
+		dsMu.Unlock()
+		for ref, req := range sizes {
+			if ds, ok := simulator.Map.Get(ref).(*simulator.Datastore); ok {
+				applyDatastore(ds, datastoreRequest{FreeSpace: req.FreeSpace, Capacity: req.Capacity})
+			}
+		}
+		if rec.Code == http.StatusOK && rec.Body.Len() == 0 {
+			// The simulator's RefreshDatastore returns no response object, fails to encode it and
+			// closes the connection: answer the (empty) response it meant.
+			writeResponse(w, "urn:vim25", "RefreshDatastoreResponse", &types.RefreshDatastoreResponse{})
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
 }

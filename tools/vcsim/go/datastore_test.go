@@ -8,6 +8,7 @@ import (
 
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -65,6 +66,13 @@ func TestDatastoreTypesMountsAndControl(t *testing.T) {
 	ds := datastores(t, c)["LocalDS_0"]
 	if ds.Summary.FreeSpace != 1024 || ds.Summary.MaintenanceMode != "inMaintenance" || ds.Summary.Accessible || *ds.Host[0].MountInfo.Accessible {
 		t.Errorf("control did not apply: %+v", ds.Summary)
+	}
+	// A RefreshDatastore (a statfs of the host folder) keeps the size set by the test.
+	if _, err := methods.RefreshDatastore(context.Background(), c, &types.RefreshDatastore{This: ds.Self}); err != nil {
+		t.Fatal(err)
+	}
+	if ds := datastores(t, c)["LocalDS_0"]; ds.Summary.FreeSpace != 1024 {
+		t.Errorf("RefreshDatastore undid the free space: %d", ds.Summary.FreeSpace)
 	}
 	control(t, r, "reset", `{}`)
 	ds = datastores(t, c)["LocalDS_0"]
