@@ -265,8 +265,10 @@ func snapshotSubtree(tree []types.VirtualMachineSnapshotTree, ref types.ManagedO
 func removeSnapshots(c *soapCall) {
 	var vm *simulator.VirtualMachine
 	var gone []types.ManagedObjectReference
+	merge := true
 	switch req := c.method.Body.(type) {
 	case *types.RemoveSnapshot_Task:
+		merge = req.Consolidate == nil || *req.Consolidate
 		if s, ok := simulator.Map.Get(req.This).(*simulator.VirtualMachineSnapshot); ok {
 			vm = vmOf(s.Vm)
 			if vm != nil && vm.Snapshot != nil {
@@ -276,6 +278,7 @@ func removeSnapshots(c *soapCall) {
 			}
 		}
 	case *types.RemoveAllSnapshots_Task:
+		merge = req.Consolidate == nil || *req.Consolidate
 		if vm = vmOf(req.This); vm != nil && vm.Snapshot != nil {
 			simulator.Map.WithLock(vm, func() {
 				var all func(t []types.VirtualMachineSnapshotTree)
@@ -302,7 +305,7 @@ func removeSnapshots(c *soapCall) {
 	var fault types.BaseMethodFault
 	simulator.Map.WithLock(vm, func() {
 		for _, s := range gone {
-			if fault = consolidate(vm, s); fault != nil {
+			if fault = consolidate(vm, s, merge); fault != nil {
 				return
 			}
 		}
@@ -337,13 +340,16 @@ func childrenOf(host string) []string {
 	return out
 }
 
-// consolidate drops a snapshot's record and, when its file has exactly one child delta, merges that
-// delta into the file and re-points everything that named the delta.
-func consolidate(vm *simulator.VirtualMachine, snap types.ManagedObjectReference) types.BaseMethodFault {
+// consolidate drops a snapshot's record and, when asked to merge and its file has exactly one child
+// delta, merges that delta into the file and re-points everything that named the delta.
+func consolidate(vm *simulator.VirtualMachine, snap types.ManagedObjectReference, merge bool) types.BaseMethodFault {
 	snapshots.Lock()
 	files := snapshots.disks[snap]
 	delete(snapshots.disks, snap)
 	snapshots.Unlock()
+	if !merge {
+		return nil // consolidate=false: the deltas stay until a later consolidation
+	}
 	for key, file := range files {
 		children := childrenOf(file)
 		if len(children) != 1 {

@@ -314,3 +314,49 @@ func TestDiskWorkHappensUnderAsynchronousTasks(t *testing.T) {
 		t.Fatal("no delta after a delayed snapshot")
 	}
 }
+
+func TestDisksOfAVMWithSnapshotsCanBeEditedAndDestroyed(t *testing.T) {
+	f := newVMFixture(t)
+	vm := f.createVM("snappy", 4<<10)
+	_, b := f.disk(vm)
+	base := f.host(b.FileName)
+	f.must(vm.CreateSnapshot(f.ctx, "s", "", false, false))
+	d, b := f.disk(vm)
+	delta := f.host(b.FileName)
+	// An edit that changes no capacity works on a disk whose file is a delta, and leaves no stray file.
+	b.DiskMode = string(types.VirtualDiskModeIndependent_persistent)
+	f.must(vm.Reconfigure(f.ctx, types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+		&types.VirtualDeviceConfigSpec{Operation: "edit", Device: d}}}))
+	if _, err := os.Stat(flatName(delta)); !os.IsNotExist(err) {
+		t.Fatal("a -flat placeholder was left next to the delta")
+	}
+	// Growing it is refused while it has snapshots.
+	if err := f.resize(vm, 8<<10); err == nil || !strings.Contains(err.Error(), "NotSupported") {
+		t.Fatalf("grow with snapshots: %v", err)
+	}
+	// Removing the snapshot without consolidation keeps the delta.
+	snap, err := vm.FindSnapshot(f.ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := methods.RemoveSnapshot_Task(f.ctx, f.c, &types.RemoveSnapshot_Task{This: *snap, Consolidate: types.NewBool(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.must(object.NewTask(f.c, res.Returnval), nil)
+	if _, b := f.disk(vm); f.host(b.FileName) != delta {
+		t.Fatal("consolidate=false merged the delta")
+	}
+	// fileOperation destroy deletes the disk's files.
+	d, _ = f.disk(vm)
+	f.must(vm.Reconfigure(f.ctx, types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+		&types.VirtualDeviceConfigSpec{Operation: "remove", FileOperation: "destroy", Device: d}}}))
+	for _, file := range []string{delta, deltaName(delta)} {
+		if _, err := os.Stat(file); !os.IsNotExist(err) {
+			t.Fatalf("%s survived its destruction", file)
+		}
+	}
+	if _, err := os.Stat(base); err != nil {
+		t.Fatal("destroying the delta took its parent")
+	}
+}
