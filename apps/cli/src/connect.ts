@@ -12,6 +12,8 @@ export interface Connection {
   url: string;
   /** True when the embedded simulator serves it. */
   embedded: boolean;
+  /** The driver options (Cinder's names) that describe this connection; the password stays in here, never printed. */
+  driverConfig: Readonly<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function openConnection(global: GlobalOptions, io: Io, signal: Abor
         session,
         url: sim.url,
         embedded: true,
+        driverConfig: { vmware_host_ip: sim.url, vmware_host_username: sim.username, vmware_host_password: sim.password },
         close: async () => {
           await session.close().catch(() => undefined);
           await sim.stop();
@@ -56,5 +59,17 @@ export async function openConnection(global: GlobalOptions, io: Io, signal: Abor
     insecure: global.insecure,
     signal,
   });
-  return { session, url: global.url, embedded: false, close: () => session.close() };
+  return {
+    session,
+    url: global.url,
+    embedded: false,
+    driverConfig: {
+      vmware_host_ip: global.url,
+      vmware_host_username: global.user,
+      vmware_host_password: password,
+      ...(global.ca === undefined ? {} : { vmware_ca_file: global.ca }),
+      vmware_insecure: global.insecure,
+    },
+    close: () => session.close(),
+  };
 }

@@ -1,38 +1,71 @@
+import { VimFaultError } from '@vmkit/vim';
 import { parseCommandLine } from './args.js';
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { simCommand } from './commands/sim.js';
+import { snapshotCommands } from './commands/snapshot.js';
+import { statsCommand } from './commands/stats.js';
+import { volumeCommands } from './commands/volume.js';
 import { UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './output.js';
 
-const commands: readonly Command[] = [demoCommand, simCommand];
+const commands: readonly Command[] = [demoCommand, ...volumeCommands, ...snapshotCommands, statsCommand, simCommand];
 
-function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+function help(group?: string): string {
+  const shown = commands.filter((c) => group === undefined || c.name.startsWith(`${group} `));
+  const width = Math.max(...shown.map((c) => c.name.length));
   return [
-    'usage: vmkit <command> [options]',
+    `usage: vmkit ${group ?? '<command>'} ${group === undefined ? '' : '<command> '}[options]`,
     '',
     'commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...shown.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'connection: --url URL --user USER (--password-file FILE | VMKIT_PASSWORD) [--ca PEM] [--insecure];',
-    '            without --url, an embedded vCenter simulator is started and stopped around the command.',
+    '            without --url, an embedded vCenter simulator is started and stopped around the command:',
+    '            each invocation then sees a fresh inventory (what one command creates, the next does not see).',
     'output:     --json for machine-readable output, --debug for the whole cause chain of an error.',
+    'volumes:    the backing VMs that carry a cinder.volume.id; the vCenter inventory is the only state.',
     '',
   ].join('\n');
 }
 
+/** Global options that take a value: their value is not a command word. */
+const valueOptions = new Set(['--url', '--user', '--password-file', '--ca']);
+
+/** The words of argv that are not options or the values of global options. */
+function commandWords(argv: readonly string[]): { word: string; index: number }[] {
+  const out: { word: string; index: number }[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (valueOptions.has(a)) i++;
+    else if (!a.startsWith('-')) out.push({ word: a, index: i });
+  }
+  return out;
+}
+
 /** Finds the command named by the leading words of argv (longest match first). */
 function findCommand(argv: readonly string[]): { command: Command; rest: string[] } | undefined {
-  const words = argv.filter((a) => !a.startsWith('-'));
+  const words = commandWords(argv);
   for (const c of [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)) {
     const parts = c.name.split(' ');
-    if (parts.every((p, i) => words[i] === p)) {
-      const rest = [...argv];
-      for (const p of parts) rest.splice(rest.indexOf(p), 1);
-      return { command: c, rest };
+    if (parts.every((p, i) => words[i]?.word === p)) {
+      const drop = new Set(parts.map((_, i) => words[i]!.index));
+      return { command: c, rest: argv.filter((_, i) => !drop.has(i)) };
     }
+  }
+  return undefined;
+}
+
+/** The command groups (`volume`, `snapshot`, ...): their first word. */
+const groups = new Set(commands.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!));
+
+/** The wire name of the first vSphere fault in an error's cause chain, if any. */
+function faultNameIn(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let e = err; e !== undefined && e !== null && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    if (e instanceof VimFaultError) return e.faultName;
   }
   return undefined;
 }
@@ -44,10 +77,11 @@ export function exitCodeOf(err: unknown): number {
   if (typeof code !== 'string') return ExitCode.failure;
   if (code === 'ABORT_ERR' || code === 'VMKIT_VIM_ABORTED') return ExitCode.interrupted;
   if (/_(NOT_FOUND|MANAGED_OBJECT_NOT_FOUND)$/.test(code)) return ExitCode.notFound;
-  if (/_(ALREADY_EXISTS|DUPLICATE_NAME|FILE_LOCKED|INVALID_POWER_STATE|TASK_IN_PROGRESS|HAS_SNAPSHOTS|IN_USE)$/.test(code)) return ExitCode.conflict;
+  if (/_(ALREADY_EXISTS|DUPLICATE_NAME|FILE_LOCKED|INVALID_POWER_STATE|TASK_IN_PROGRESS|HAS_SNAPSHOTS|IN_USE|CONFLICT)$/.test(code)) return ExitCode.conflict;
+  if (code === 'VMKIT_DRIVER_INVALID_VOLUME' || code === 'VMKIT_DRIVER_INVALID_SNAPSHOT') return ExitCode.conflict;
   if (code.startsWith('VMKIT_TRANSFER_')) return ExitCode.transferFailed;
-  if (code === 'VMKIT_CLI_USAGE' || code === 'VMKIT_VIM_INVALID_URL' || code === 'VMKIT_SESSION_INVALID_DATASTORE_PATH') return ExitCode.usage;
-  if (code.startsWith('VMKIT_VIM_') || code.startsWith('VMKIT_SESSION_')) return ExitCode.backendFault;
+  if (['VMKIT_CLI_USAGE', 'VMKIT_VIM_INVALID_URL', 'VMKIT_SESSION_INVALID_DATASTORE_PATH', 'VMKIT_DRIVER_INVALID_SPEC', 'VMKIT_DRIVER_INVALID_CONFIG'].includes(code)) return ExitCode.usage;
+  if (/^VMKIT_(VIM|SESSION|DRIVER|CONNECTOR)_/.test(code)) return ExitCode.backendFault;
   return ExitCode.failure;
 }
 
@@ -57,6 +91,16 @@ export function exitCodeOf(err: unknown): number {
  */
 export async function main(argv: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
   const found = findCommand(argv);
+  const group = commandWords(argv)[0]?.word;
+  if (found === undefined && group !== undefined && groups.has(group)) {
+    const wantsHelp = argv.includes('--help') || argv.includes('-h') || commandWords(argv).length === 1;
+    (wantsHelp ? io.stdout : io.stderr).write(help(group));
+    if (!wantsHelp || commandWords(argv).length > 1) {
+      io.stderr.write(`vmkit: unknown command ${JSON.stringify(commandWords(argv).slice(0, 2).map((w) => w.word).join(' '))}\n`);
+      return ExitCode.usage;
+    }
+    return ExitCode.ok;
+  }
   if (found === undefined) {
     const wantsHelp = argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help';
     (wantsHelp ? io.stdout : io.stderr).write(help());
@@ -81,7 +125,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as { code?: unknown }).code;
-    io.stderr.write(`vmkit: ${e.message}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+    const fault = faultNameIn(e);
+    const message = e.message.replace(/\s*\n\s*/g, ' ');
+    const faultNote = fault === undefined || message.includes(fault) ? '' : ` (fault ${fault})`;
+    io.stderr.write(`vmkit: ${message}${faultNote}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
     if (debug) {
       for (let c: unknown = e.cause; c !== undefined; c = (c as { cause?: unknown }).cause) {
         io.stderr.write(`  caused by: ${c instanceof Error ? `${c.name}: ${c.message}` : JSON.stringify(c)}\n`);
@@ -89,6 +136,8 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       }
     }
     if (e instanceof UsageError) io.stderr.write(`usage: ${found.command.usage}\n`);
+    // Whatever an interrupted command threw (the abort reason, a cancelled task), it was interrupted.
+    if (signal.aborted) return ExitCode.interrupted;
     return exitCodeOf(e);
   }
 }

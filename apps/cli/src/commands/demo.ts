@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { iterateObjects, retrieveProperties, waitForTask, type VimSession } from '@vmkit/session';
-import type { ManagedObjectReference } from '@vmkit/vim';
+import { VolumeOps, type Snapshot, type Volume } from '@vmkit/vmdk-driver';
+import { withBackend, type Backend } from '../backend.js';
 import type { Command } from '../command.js';
-import { openConnection } from '../connect.js';
 import { renderTable, writeJson } from '../output.js';
+import { findVolume, type VolumeRecord } from '../volumes.js';
+import { positionals } from './volume.js';
 
+/** One step of the demo as reported. */
 interface Step {
   step: string;
   ms: number;
@@ -13,110 +16,131 @@ interface Step {
   detail: string;
 }
 
-/** Runs the steps one after another, timing each and counting its SOAP round trips. */
+/** Runs the steps one after another, timing each and counting its SOAP round trips (`vmkit:soap:request`). */
 class Steps {
   readonly done: Step[] = [];
-  async run<T>(step: string, fn: () => Promise<T>, detail: (value: T) => string): Promise<T> {
+  /**
+   * Runs `act` as the step (timed, its round trips counted), then `check` (not counted: it reads the
+   * outcome back from the inventory) to describe the result.
+   */
+  async run<T, U = T>(step: string, act: () => Promise<T>, check: (value: T) => Promise<U> | U, detail: (checked: U) => string): Promise<U> {
     let roundTrips = 0;
     const count = () => void roundTrips++;
     subscribe('vmkit:soap:request', count);
     const t0 = performance.now();
+    let value: T;
     try {
-      const value = await fn();
-      this.done.push({ step, ms: Math.round(performance.now() - t0), roundTrips, detail: detail(value) });
-      return value;
+      value = await act();
     } finally {
       unsubscribe('vmkit:soap:request', count);
     }
+    const ms = Math.round(performance.now() - t0);
+    const checked = await check(value);
+    this.done.push({ step, ms, roundTrips, detail: detail(checked) });
+    return checked;
   }
 }
 
-async function first(session: VimSession, type: string, paths: string[]): Promise<{ obj: ManagedObjectReference; props: Record<string, unknown> }> {
-  for await (const o of iterateObjects(session, type, paths)) return o;
-  throw new Error(`the inventory has no ${type}`);
-}
+const describe = (v: VolumeRecord) => `${v.name}: ${v.sizeGb} GiB ${v.type ?? 'no disk'}${v.linked ? ' (linked)' : ''} on ${v.datastore ?? '?'}`;
 
 /**
- * `vmkit demo`: the main job, end to end, on the embedded simulator by default. This release walks what
- * the published packages do today (inventory, a shadow VM with a disk, tasks, power, clean-up); the
- * volume lifecycle joins it with the driver.
+ * `vmkit demo`: the volume lifecycle end to end through the driver, on the embedded simulator unless
+ * `--url` is given: a volume of each disk type, a snapshot, a full and a linked clone, an extend, a
+ * revert, a retype, the connection info a host would get, the backend's stats, and deleting
+ * everything. Each step's result is read back from the inventory, not taken from the driver's word.
+ * Whatever happens (a failure, Ctrl-C), every volume the demo made is deleted before it returns.
  */
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the lifecycle end to end (on the embedded simulator unless --url is given) and print a summary',
+  summary: 'run the volume lifecycle end to end (on the embedded simulator unless --url is given) and print a summary',
   usage: 'vmkit demo [--url URL --user USER] [--json]',
   options: {},
-  async run({ io, global, signal }) {
+  async run(ctx) {
+    positionals(ctx, []);
+    const { io, global, signal } = ctx;
     const steps = new Steps();
-    const conn = await steps.run('connect', () => openConnection(global, io, signal), (c) => `${c.url}${c.embedded ? ' (embedded simulator)' : ''}`);
-    const s = conn.session;
-    let vm: ManagedObjectReference | undefined;
-    try {
-      await steps.run('inventory', async () => {
-        const counts: Record<string, number> = {};
-        for (const type of ['Datacenter', 'HostSystem', 'Datastore', 'VirtualMachine']) {
-          counts[type] = 0;
-          for await (const _ of iterateObjects(s, type, ['name'])) counts[type]++;
+    const t0 = performance.now();
+    let connected = 0;
+    const tag = randomUUID().slice(0, 8);
+    await withBackend(ctx, async (b: Backend) => {
+      connected = Math.round(performance.now() - t0);
+      const made: Volume[] = [];
+      const read = (id: string) => findVolume(b.conn.session, b.driver.volumeops, id, signal);
+      const volume = (name: string, extraSpecs: Record<string, string>, size = 1): Volume => ({
+        id: randomUUID(),
+        name: `vmkit-demo-${tag}-${name}`,
+        size,
+        projectId: 'vmkit-demo',
+        extraSpecs,
+        status: 'available',
+      });
+      try {
+        const byType: Record<string, Volume> = {};
+        for (const type of ['thin', 'thick', 'eagerZeroedThick']) {
+          const v = volume(type, { 'vmware:vmdk_type': type });
+          made.push(v);
+          byType[type] = v;
+          await steps.run(`create a 1 GiB ${type} volume`, () => b.driver.createVolume(v), () => read(v.id), describe);
         }
-        return counts;
-      }, (c) => Object.entries(c).map(([k, v]) => `${v} ${k}`).join(', '));
+        const base = byType.thin!;
+        const snap: Snapshot = { id: 'demo-snap', name: 'demo-snap', volume: base, volumeSize: base.size, description: 'made by vmkit demo' };
+        await steps.run('snapshot the thin volume', () => b.driver.createSnapshot(snap), () => read(base.id), (v) => `${v.name}: snapshots ${v.snapshots.map((s) => s.name).join(', ')}`);
 
-      const dc = await first(s, 'Datacenter', ['vmFolder', 'hostFolder']);
-      const ds = await first(s, 'Datastore', ['name', 'summary.freeSpace']);
-      const host = await first(s, 'HostSystem', ['parent']);
-      const pool = (await retrieveProperties(s, host.props.parent as ManagedObjectReference, ['resourcePool'])).resourcePool as ManagedObjectReference;
-      const name = `vmkit-demo-${process.pid}`;
+        const full = volume('full-clone', { 'vmware:vmdk_type': 'thin', 'vmware:clone_type': 'full' });
+        made.push(full);
+        await steps.run('clone it (full)', () => b.driver.createClonedVolume(full, base), () => read(full.id), describe);
 
-      vm = await steps.run('create shadow VM with a 1 GiB thin disk', async () => {
-        const task = await s.invoke('CreateVM_Task', dc.props.vmFolder as ManagedObjectReference, {
-          config: {
-            name,
-            guestId: 'otherGuest64',
-            numCPUs: 1,
-            memoryMB: 128,
-            files: { vmPathName: `[${ds.props.name as string}]` },
-            extraConfig: [{ key: 'vmkit.demo', value: 'true' }],
-            deviceChange: [
-              { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } },
-              {
-                operation: 'add',
-                fileOperation: 'create',
-                device: {
-                  _type: 'VirtualDisk',
-                  key: -1,
-                  controllerKey: 1000,
-                  unitNumber: 0,
-                  capacityInKB: 1024 * 1024,
-                  backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-                },
-              },
-            ],
-          },
-          pool,
-        }, { signal });
-        return (await waitForTask(s, task, { signal })) as ManagedObjectReference;
-      }, (ref) => `${ref.value} on [${ds.props.name as string}]`);
+        const linked = volume('linked-clone', { 'vmware:vmdk_type': 'thin', 'vmware:clone_type': 'linked' });
+        made.push(linked);
+        await steps.run('clone its snapshot (linked)', () => b.driver.createVolumeFromSnapshot(linked, snap), () => read(linked.id), describe);
 
-      await steps.run('read back the disk', async () => {
-        const devices = (await retrieveProperties(s, vm!, ['config.hardware.device'])) ['config.hardware.device'] as { _type: string; capacityInKB?: number; backing?: { fileName?: string } }[];
-        return devices.find((d) => d._type === 'VirtualDisk');
-      }, (d) => `${d?.backing?.fileName ?? '?'} ${Math.round((d?.capacityInKB ?? 0) / 1024)} MiB`);
+        await steps.run('extend the full clone to 2 GiB', () => b.driver.extendVolume(full, 2), () => {
+          full.size = 2;
+          return read(full.id);
+        }, describe);
 
-      await steps.run('power on and off', async () => {
-        await waitForTask(s, await s.invoke('PowerOnVM_Task', vm!, {}, { signal }), { signal });
-        await waitForTask(s, await s.invoke('PowerOffVM_Task', vm!, {}, { signal }), { signal });
-        return (await retrieveProperties(s, vm!, ['runtime.powerState']))['runtime.powerState'];
-      }, (state) => String(state));
-    } finally {
-      if (vm !== undefined) {
-        const ref = vm;
-        await steps.run('delete the VM and its disk', async () => {
-          await waitForTask(s, await s.invoke('Destroy_Task', ref));
-        }, () => 'done').catch(() => undefined);
+        await steps.run('revert the thin volume to its snapshot', () => b.driver.revertToSnapshot(base, snap), () => read(base.id), (v) => `${v.name}: reverted to ${snap.name!}`);
+
+        const thick = byType.thick!;
+        const retyped = { 'vmware:vmdk_type': 'thin', 'vmware:adapter_type': 'paraVirtual' };
+        await steps.run('retype the thick volume to thin, paraVirtual', () => b.driver.retype(thick, retyped), (done) => {
+          if (!done) throw new Error('the driver refused the retype');
+          thick.extraSpecs = retyped;
+          return read(thick.id);
+        }, (v) => `${describe(v)}, ${v.adapter ?? '?'}`);
+
+        await steps.run('connection info for this host', () => b.driver.initializeConnection(full, { host: 'vmkit-demo', platform: 'x86_64', os_type: 'linux' }), (info) => info.data,
+          (d) => `${d.vmdk_path ?? '?'} (${Math.round((d.vmdk_size ?? 0) / 1024 ** 3)} GiB), a one-use clone ticket, no password`);
+
+        await steps.run('volume stats', () => b.driver.getVolumeStats(), (s) => s, (s) => `${s.free_capacity_gb} of ${s.total_capacity_gb} GiB free`);
+
+        await steps.run('delete the snapshot', () => b.driver.deleteSnapshot(snap), () => read(base.id), (v) => `${v.name}: ${v.snapshots.length} snapshots left`);
+      } finally {
+        // Delete every volume made, newest first (a linked clone before its parent), also after a
+        // failure or an interrupt: those calls must not be aborted, so they go through their own ops.
+        const cleanup = signal.aborted ? new VolumeOps(b.conn.session, {}) : b.driver.volumeops;
+        await steps.run(`delete the ${made.length} volumes`, async () => {
+          let deleted = 0;
+          for (const v of [...made].reverse()) {
+            const backing = await cleanup.getBacking(v.id).catch(() => undefined);
+            if (backing === undefined) continue;
+            await cleanup.deleteBacking(backing);
+            deleted++;
+          }
+          return deleted;
+        }, (n) => n, (n) => `${n} backings deleted`).catch((err: unknown) => {
+          io.stderr.write(`vmkit demo: cleaning up failed: ${(err as Error).message}\n`);
+        });
       }
-      await steps.run('log out', () => conn.close(), () => (conn.embedded ? 'simulator stopped' : 'logged out'));
-    }
-    if (global.json) writeJson(io, { steps: steps.done });
+    });
+    const total = Math.round(performance.now() - t0);
+    const summary = {
+      steps: steps.done,
+      connectMs: connected,
+      totalMs: total,
+      roundTrips: steps.done.reduce((n, s) => n + s.roundTrips, 0),
+    };
+    if (global.json) writeJson(io, summary);
     else {
       io.stdout.write(renderTable(steps.done, [
         { header: 'step', get: (r) => r.step },
@@ -124,7 +148,12 @@ export const demoCommand: Command = {
         { header: 'round trips', get: (r) => r.roundTrips, right: true },
         { header: 'result', get: (r) => r.detail },
       ]));
+      io.stdout.write(`${steps.done.length} steps, ${summary.roundTrips} round trips, ${total} ms in all (${connected} ms to connect${b0(global.url)})\n`);
     }
     return 0;
   },
 };
+
+function b0(url: string | undefined): string {
+  return url === undefined ? ' and start the embedded simulator' : '';
+}
