@@ -301,6 +301,8 @@ func TestRemovingASnapshotConsolidates(t *testing.T) {
 func TestDiskWorkHappensUnderAsynchronousTasks(t *testing.T) {
 	f := newVMFixture(t, "-control")
 	control(t, f.r, "task-delay", `{"ms":100}`)
+	// The control state is the process's: later tests must not inherit the delay.
+	t.Cleanup(func() { control(t, f.r, "reset", `{}`) })
 	vm := f.createVM("slow", 4<<10)
 	_, b := f.disk(vm)
 	if d, err := readDescriptor(f.host(b.FileName)); err != nil || d.capacity() != 4<<20 {
