@@ -230,11 +230,7 @@ func asyncLayer(_ *simulator.Model, next http.Handler) http.Handler {
 				}
 			}
 		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		replay(w, rec)
 	})
 }
 

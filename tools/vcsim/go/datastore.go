@@ -310,10 +310,6 @@ func refreshKeepsOverrides(_ *simulator.Model, next http.Handler) http.Handler {
 			writeResponse(w, "urn:vim25", "RefreshDatastoreResponse", &types.RefreshDatastoreResponse{})
 			return
 		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		replay(w, rec)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"io/ioutil"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path"
@@ -92,12 +93,14 @@ func recordTicket(w http.ResponseWriter, r *http.Request, next http.Handler) {
 			}
 		}
 	}
-	rec := &recorder{ResponseWriter: w}
+	// The answer waits until the ticket is recorded: the caller uses it right after.
+	rec := httptest.NewRecorder()
 	next.ServeHTTP(rec, r)
-	if rec.status != http.StatusOK {
+	defer replay(w, rec)
+	if rec.Code != http.StatusOK {
 		return
 	}
-	if m := ticketID.FindSubmatch(rec.body.Bytes()); m != nil {
+	if m := ticketID.FindSubmatch(rec.Body.Bytes()); m != nil {
 		tickets.Lock()
 		tickets.m[string(m[1])] = t
 		tickets.Unlock()

@@ -31,6 +31,12 @@ func testServer(t *testing.T, args ...string) (*ready, *vim25.Client) {
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		t.Fatal(err)
 	}
+	// The control state is global to the process: start every test from a clean one.
+	if reset, ok := controlRoutes["reset"]; ok {
+		if _, err := reset(nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(func() {
 		stdinW.Close()
 		if err := <-errs; err != nil {

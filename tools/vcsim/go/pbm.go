@@ -17,10 +17,12 @@ import (
 	"fmt"
 	"io/ioutil"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	pbmmethods "github.com/vmware/govmomi/pbm/methods"
 	pbmsim "github.com/vmware/govmomi/pbm/simulator"
@@ -328,19 +330,49 @@ func recordProfiles(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	case *types.RelocateVM_Task:
 		vmProfile, locators = req.Spec.Profile, req.Spec.Disk
 	}
-	rec := &recorder{ResponseWriter: w}
+	// The answer waits until the associations are recorded: the caller may ask for them right after.
+	rec := httptest.NewRecorder()
 	next.ServeHTTP(rec, r)
-	if rec.status != http.StatusOK {
+	defer replay(w, rec)
+	if rec.Code != http.StatusOK {
 		return
 	}
-	task := taskOf(rec.body.Bytes())
-	if task == nil || task.Info.State != types.TaskInfoStateSuccess {
+	task := taskOf(rec.Body.Bytes())
+	if task == nil {
 		return
 	}
-	vm, ok := target(task)
-	if !ok {
-		return
+	record := func() {
+		if vm, ok := target(task); ok {
+			recordAssociations(vm, vmProfile, devices, locators)
+		}
 	}
+	switch taskState(task) {
+	case types.TaskInfoStateSuccess:
+		record()
+	case types.TaskInfoStateQueued, types.TaskInfoStateRunning:
+		// A delayed task (control task-delay): record once it has succeeded.
+		go func() {
+			for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				switch taskState(task) {
+				case types.TaskInfoStateSuccess:
+					record()
+					return
+				case types.TaskInfoStateError:
+					return
+				}
+			}
+		}()
+	}
+}
+
+func taskState(task *simulator.Task) types.TaskInfoState {
+	var s types.TaskInfoState
+	simulator.Map.WithLock(task, func() { s = task.Info.State })
+	return s
+}
+
+func recordAssociations(vm types.ManagedObjectReference, vmProfile []types.BaseVirtualMachineProfileSpec,
+	devices []types.BaseVirtualDeviceConfigSpec, locators []types.VirtualMachineRelocateSpecDiskLocator) {
 	pbmState.Lock()
 	defer pbmState.Unlock()
 	if id, named := profileOf(vmProfile); named {
@@ -384,24 +416,4 @@ func taskOf(res []byte) *simulator.Task {
 	}
 	t, _ := simulator.Map.Get(types.ManagedObjectReference{Type: "Task", Value: string(m[1])}).(*simulator.Task)
 	return t
-}
-
-// recorder passes a response through and keeps a copy of it.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
 }

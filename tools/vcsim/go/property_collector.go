@@ -44,7 +44,7 @@ type pendingPages struct {
 
 func init() {
 	beforeServe = append(beforeServe, func(m *simulator.Model) error {
-		ref := simulator.Map.Get(types.ManagedObjectReference{Type: "PropertyCollector", Value: "propertyCollector"})
+		ref := simulator.Map.Get(m.ServiceContent.PropertyCollector)
 		pc, ok := ref.(*simulator.PropertyCollector)
 		if !ok {
 			return fmt.Errorf("property collector: unexpected singleton %T", ref)
