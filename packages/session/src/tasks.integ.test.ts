@@ -1,0 +1,80 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { startSimulator, type Simulator } from '@vmkit/vcsim';
+import { VimAbortError, VimTimeoutError, type ManagedObjectReference } from '@vmkit/vim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { iterateObjects, retrieveProperties } from './properties.js';
+import { VimSession } from './session.js';
+import { waitForTask } from './tasks.js';
+
+// Tasks run asynchronously, with progress, when the simulator's control endpoint sets a task delay.
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ control: true });
+}, 300_000);
+afterAll(() => sim?.stop());
+
+const connect = () => VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
+
+/** The SOAP methods called while `fn` runs, in order. */
+async function recordCalls<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
+  const calls: string[] = [];
+  const onMessage = (m: unknown) => void calls.push((m as { method: string }).method);
+  subscribe('vmkit:soap:request', onMessage);
+  try {
+    return [await fn(), calls];
+  } finally {
+    unsubscribe('vmkit:soap:request', onMessage);
+  }
+}
+
+describe('waitForTask on asynchronous tasks', () => {
+  async function someVm(s: VimSession): Promise<ManagedObjectReference> {
+    for await (const o of iterateObjects(s, 'VirtualMachine', ['runtime.powerState'])) {
+      if (o.props['runtime.powerState'] === 'poweredOn') return o.obj;
+    }
+    throw new Error('no powered-on VM');
+  }
+
+  it('times out with a typed error and cancels the task', async () => {
+    await using s = await connect();
+    const vm = await someVm(s);
+    await sim.control.setTaskDelay(3000);
+    try {
+      const task = await s.invoke('PowerOffVM_Task', vm);
+      const [err, calls] = await recordCalls(() => waitForTask(s, task, { timeoutMs: 200 }).then(() => undefined, (e: unknown) => e));
+      expect(err).toBeInstanceOf(VimTimeoutError);
+      expect(calls).toContain('CancelTask');
+      // Whether the server honours it is the task's business (PowerOff is not cancelable on vCenter either).
+    } finally {
+      await sim.control.setTaskDelay(0);
+    }
+  }, 60_000);
+
+  it('reports progress while a task runs, then its result', async () => {
+    await using s = await connect();
+    const vm = await someVm(s);
+    await sim.control.setTaskDelay(600);
+    try {
+      const progress: (number | undefined)[] = [];
+      await waitForTask(s, await s.invoke('PowerOffVM_Task', vm), { onProgress: (p) => progress.push(p) });
+      expect(progress.length).toBeGreaterThan(1);
+      expect((await retrieveProperties(s, vm, ['runtime.powerState']))['runtime.powerState']).toBe('poweredOff');
+    } finally {
+      await sim.control.setTaskDelay(0);
+    }
+  }, 60_000);
+
+  it('stops waiting on abort and asks vCenter to cancel the task', async () => {
+    await using s = await connect();
+    const vm = await someVm(s);
+    await sim.control.setTaskDelay(3000);
+    try {
+      const task = await s.invoke('PowerOffVM_Task', vm);
+      const [err, calls] = await recordCalls(() => waitForTask(s, task, { signal: AbortSignal.timeout(200) }).then(() => undefined, (e: unknown) => e));
+      expect(err).toBeInstanceOf(VimAbortError);
+      expect(calls).toContain('CancelTask');
+    } finally {
+      await sim.control.setTaskDelay(0);
+    }
+  }, 60_000);
+});
