@@ -122,15 +122,18 @@ func diskHost(vm *simulator.VirtualMachine, fileName string) (*dsFile, types.Bas
 }
 
 // realizeDisks gives every disk of the VM whose descriptor is missing or empty (made by the
-// simulator) a real descriptor and a sparse extent of its capacity.
+// simulator) a real descriptor and a sparse extent of its capacity, and makes every disk device say
+// what its file holds (capacity, parent chain, provisioning), as vSphere reports an attached disk.
 func realizeDisks(vm *simulator.VirtualMachine) types.BaseMethodFault {
-	devices := vm.Config.Hardware.Device
+	devices := copyDevices(vm.Config.Hardware.Device)
+	defer setDevices(vm, devices)
 	for _, d := range disksOf(devices) {
 		f, fault := diskHost(vm, d.backing.FileName)
 		if fault != nil {
 			return fault
 		}
 		if st, err := os.Stat(f.host); err == nil && st.Size() > 0 {
+			pointDisk(d.disk, f.host)
 			continue
 		}
 		_ = os.Remove(f.host)
@@ -144,6 +147,7 @@ func realizeDisks(vm *simulator.VirtualMachine) types.BaseMethodFault {
 		if err := createBaseDisk(f.host, capacity, adapterOf(devices, d.disk), diskTypeOfBacking(d.backing)); err != nil {
 			return fileFault(d.backing.FileName, err)
 		}
+		pointDisk(d.disk, f.host)
 	}
 	return nil
 }

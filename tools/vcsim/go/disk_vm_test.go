@@ -362,3 +362,30 @@ func TestDisksOfAVMWithSnapshotsCanBeEditedAndDestroyed(t *testing.T) {
 		t.Fatal("destroying the delta took its parent")
 	}
 }
+
+func TestAttachedDisksReportWhatTheirFilesHold(t *testing.T) {
+	f := newVMFixture(t)
+	src := f.createVM("owner", 4<<10)
+	f.must(src.CreateSnapshot(f.ctx, "s", "", false, false))
+	_, delta := f.disk(src)
+	unit := int32(0)
+	attach := types.VirtualMachineConfigSpec{
+		Name:  "attacher",
+		Files: &types.VirtualMachineFileInfo{VmPathName: "[" + f.ds[0].Name() + "]"},
+		DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+			&types.VirtualDeviceConfigSpec{Operation: "add", Device: &types.VirtualLsiLogicController{VirtualSCSIController: types.VirtualSCSIController{
+				VirtualController: types.VirtualController{VirtualDevice: types.VirtualDevice{Key: -100}}, SharedBus: "noSharing", ScsiCtlrUnitNumber: 7}}},
+			&types.VirtualDeviceConfigSpec{Operation: "add", Device: &types.VirtualDisk{
+				VirtualDevice: types.VirtualDevice{Key: -101, ControllerKey: -100, UnitNumber: &unit, Backing: &types.VirtualDiskFlatVer2BackingInfo{
+					VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: delta.FileName}, DiskMode: "persistent"}}}},
+		},
+	}
+	ref := f.must(f.folder.CreateVM(f.ctx, attach, f.pool, nil)).(types.ManagedObjectReference)
+	d, b := f.disk(object.NewVirtualMachine(f.c, ref))
+	if d.CapacityInKB != 4<<10 || b.FileName != delta.FileName || b.Parent == nil || b.Parent.FileName != delta.Parent.FileName {
+		t.Fatalf("attached delta reports capacity %d, file %s, parent %+v", d.CapacityInKB, b.FileName, b.Parent)
+	}
+	if _, err := os.Stat(flatName(f.host(delta.FileName))); !os.IsNotExist(err) {
+		t.Fatal("a -flat placeholder was left next to the delta")
+	}
+}
