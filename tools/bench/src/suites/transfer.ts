@@ -92,8 +92,12 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** The median time of {@link RUNS} runs of each implementation, interleaved so that drift hits both. */
+/**
+ * The median time of {@link RUNS} runs of each implementation, interleaved so that drift hits both,
+ * after one unmeasured round (JIT, connection pool, page cache warm for everyone alike).
+ */
 async function race(signal: AbortSignal, impls: Record<string, () => Promise<unknown>>): Promise<Map<string, number>> {
+  for (const fn of Object.values(impls)) if (!signal.aborted) await fn();
   const samples = new Map<string, number[]>(Object.keys(impls).map((k) => [k, []]));
   for (let i = 0; i < RUNS && !signal.aborted; i++) {
     for (const [name, fn] of Object.entries(impls)) samples.get(name)!.push(await timed(fn));
