@@ -61,16 +61,20 @@ export class TicketRefusedError extends ConnectorError {
 }
 
 /**
- * A detach put the new disk in place but could not remove everything temporary (code
- * `VMKIT_CONNECTOR_CLEANUP_INCOMPLETE`): the volume holds the new data; `leftovers` names what remains
- * (datastore paths, VM ids) for an operator to remove.
+ * A detach could not remove everything it should have (code `VMKIT_CONNECTOR_CLEANUP_INCOMPLETE`).
+ * `committed` says whether the volume holds the new data (the swap happened and only the old disk file
+ * remains) or is unchanged (the detach failed, `cause` says why, and a temporary object remains);
+ * `leftovers` names what remains (datastore paths, VMs) for an operator to remove.
  */
 export class CleanupIncompleteError extends ConnectorError {
   /** What was left behind: datastore paths (`[ds] dir/file.vmdk`) and VMs (`VirtualMachine:vm-42`). */
   readonly leftovers: readonly string[];
-  constructor(message: string, leftovers: readonly string[], options?: VimErrorOptions) {
+  /** True when the volume holds the new disk; false when it is unchanged. */
+  readonly committed: boolean;
+  constructor(message: string, leftovers: readonly string[], options: VimErrorOptions & { committed: boolean }) {
     super(`${message}; left behind: ${leftovers.join(', ')}`, 'VMKIT_CONNECTOR_CLEANUP_INCOMPLETE', options);
     this.leftovers = leftovers;
+    this.committed = options.committed;
   }
 }
 

@@ -24,3 +24,7 @@ export { createCommandExecutor } from './executor.js';
 export type { CommandExecutor, CommandExecutorOptions, CommandOptions, CommandResult } from './executor.js';
 export { IscsiConnector, parseSendTargets } from './iscsi.js';
 export type { IscsiConnectionData, IscsiConnectionInfo, IscsiConnectorOptions, IscsiDeviceInfo } from './iscsi.js';
+export { VmdkConnector } from './vmdk/connector.js';
+export type { VmdkConnectorOptions, VmdkDetachResult, VmdkDeviceInfo } from './vmdk/connector.js';
+export { connectorProtocols, createConnector } from './factory.js';
+export type { ConnectorFactoryOptions, ConnectorProtocol } from './factory.js';
