@@ -245,7 +245,7 @@ describe('decoder', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('reports where malformed XML went wrong', () => {
     try {

@@ -1,5 +1,5 @@
 import { faultError, VimResponseError, type FaultObject, type VimFaultError } from '../errors.js';
-import { fitsInteger, primitiveTypes, type Schema } from './schema.js';
+import { fitsInteger, primitiveTypes, type Member, type Schema } from './schema.js';
 import { XmlTokenizer, type XmlHandler, type XmlLimits } from './xml-tokenizer.js';
 
 /** A value of a type this client does not know (a newer server's): kept with its wire type and raw members. */
@@ -37,12 +37,71 @@ interface Frame {
   moType: string | undefined;
   /** Raw frames: whether any child element was seen. */
   hadChild: boolean;
+  /** Object frames: the type's members by name. */
+  members: ReadonlyMap<string, Slot> | undefined;
 }
 
 const NO_TEXT = '';
 
-function frame(k: K, type: string, name: string, array: boolean): Frame {
-  return { k, type, name, array, obj: undefined, arr: undefined, text: NO_TEXT, moType: undefined, hadChild: false };
+/** How the decoder treats a declared type, computed once per schema and type. */
+const enum Kind {
+  Primitive,
+  Enum,
+  Data,
+  Mor,
+  Any,
+  Other,
+}
+const kinds = new WeakMap<Schema, Map<string, Kind>>();
+
+/** The kind cache of a schema (shared by every decoder of that schema). */
+function kindCache(schema: Schema): Map<string, Kind> {
+  let cache = kinds.get(schema);
+  if (cache === undefined) kinds.set(schema, (cache = new Map<string, Kind>()));
+  return cache;
+}
+
+function kindOf(schema: Schema, cache: Map<string, Kind>, type: string): Kind {
+  let k = cache.get(type);
+  if (k === undefined) {
+    k =
+      type === 'ManagedObjectReference'
+        ? Kind.Mor
+        : primitiveTypes.has(type)
+          ? Kind.Primitive
+          : schema.isEnum(type)
+            ? Kind.Enum
+            : schema.isDataType(type)
+              ? Kind.Data
+              : type === 'anyType'
+                ? Kind.Any
+                : Kind.Other;
+    cache.set(type, k);
+  }
+  return k;
+}
+
+/** A member as the decoder uses it: its declared type and how to treat it. */
+interface Slot {
+  readonly type: string;
+  readonly array: boolean;
+  readonly kind: Kind;
+}
+const slotTables = new WeakMap<Schema, Map<string, ReadonlyMap<string, Slot>>>();
+
+/** An integer written plainly (optional '-', at most 15 digits), or undefined for anything else. */
+function plainInteger(t: string): number | undefined {
+  const len = t.length;
+  if (len === 0 || len > 16) return undefined;
+  let i = t.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  if (i === len || len - i > 15) return undefined;
+  let n = 0;
+  for (; i < len; i++) {
+    const d = t.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return t.charCodeAt(0) === 45 ? -n : n;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -57,6 +116,8 @@ export function decodePrimitive(type: string, text: string): unknown {
     case 'PropertyPath':
       return text;
     case 'boolean': {
+      if (text === 'true') return true;
+      if (text === 'false') return false;
       const t = text.trim();
       if (t === 'true' || t === '1') return true;
       if (t === 'false' || t === '0') return false;
@@ -66,6 +127,11 @@ export function decodePrimitive(type: string, text: string): unknown {
     case 'short':
     case 'int':
     case 'long': {
+      const plain = plainInteger(text);
+      if (plain !== undefined) {
+        if (!fitsInteger(type, plain)) throw new Error(`${text} is out of range for ${type}`);
+        return plain;
+      }
       const t = text.trim();
       if (!/^[-+]?\d+$/.test(t)) throw new Error(`${JSON.stringify(t.slice(0, 40))} is not an integer`);
       const n = Number(t);
@@ -112,6 +178,9 @@ export type DecodeOptions = XmlLimits;
 export class ResponseDecoder implements XmlHandler {
   private readonly tokenizer: XmlTokenizer;
   private readonly stack: Frame[] = [];
+  private readonly pool: Frame[] = [];
+  private readonly kinds: Map<string, Kind>;
+  private readonly slots: Map<string, ReadonlyMap<string, Slot>>;
   private readonly returnType: string | undefined;
   private readonly returnsArray: boolean;
   private readonly results: unknown[] = [];
@@ -130,6 +199,10 @@ export class ResponseDecoder implements XmlHandler {
     if (m === undefined) throw new VimResponseError(`unknown method ${methodName}`);
     this.returnType = m.returns?.[0];
     this.returnsArray = ((m.returns?.[1] ?? 0) & 1) !== 0;
+    this.kinds = kindCache(schema);
+    let slots = slotTables.get(schema);
+    if (slots === undefined) slotTables.set(schema, (slots = new Map<string, ReadonlyMap<string, Slot>>()));
+    this.slots = slots;
     this.tokenizer = new XmlTokenizer(this, options);
   }
 
@@ -158,35 +231,75 @@ export class ResponseDecoder implements XmlHandler {
     return faultError(this.faultString, fault, chain.length > 0 ? chain : [fault._type]);
   }
 
+  /** The members of a data type by name, with their kinds (cached per schema). */
+  private slotsOf(type: string): ReadonlyMap<string, Slot> {
+    let slots = this.slots.get(type);
+    if (slots === undefined) {
+      slots = new Map(this.schema.members(type).list.map((m: Member) => [m.name, { type: m.type, array: m.array, kind: kindOf(this.schema, this.kinds, m.type) }]));
+      this.slots.set(type, slots);
+    }
+    return slots;
+  }
+
+  /** A frame, reused from the pool when one is free (a response has millions of elements). */
+  private frame(k: K, type: string, name: string, array: boolean): Frame {
+    const f = this.pool.pop();
+    if (f === undefined) return { k, type, name, array, obj: undefined, arr: undefined, text: NO_TEXT, moType: undefined, hadChild: false, members: undefined };
+    f.k = k;
+    f.type = type;
+    f.name = name;
+    f.array = array;
+    f.obj = undefined;
+    f.arr = undefined;
+    f.text = NO_TEXT;
+    f.moType = undefined;
+    f.hadChild = false;
+    f.members = undefined;
+    return f;
+  }
+
   /** The frame that decodes a value of `type` (or of its xsi:type) found in element `name`. */
-  private valueFrame(declared: string, xsiType: string | undefined, typeAttr: string | undefined, name: string, array: boolean): Frame {
+  private valueFrame(declared: string, xsiType: string | undefined, typeAttr: string | undefined, name: string, array: boolean, declaredKind?: Kind): Frame {
     const s = this.schema;
     let type = declared;
+    let kind = declaredKind;
     if (xsiType !== undefined && xsiType !== declared) {
       // The server says what the value is. Known types decode as such; unknown ones are kept raw.
-      if (s.isDataType(xsiType) || primitiveTypes.has(xsiType) || s.isEnum(xsiType) || xsiType === 'ManagedObjectReference') type = xsiType;
-      else {
+      const k = kindOf(s, this.kinds, xsiType);
+      if (k !== Kind.Other && k !== Kind.Any) {
+        type = xsiType;
+        kind = k;
+      } else {
         const item = s.arrayItemType(xsiType);
-        if (item !== undefined) return frame(K.AnyArray, item, name, array);
-        const f = frame(K.Raw, xsiType, name, array);
+        if (item !== undefined) return this.frame(K.AnyArray, item, name, array);
+        const f = this.frame(K.Raw, xsiType, name, array);
         return f;
       }
     }
-    if (type === 'ManagedObjectReference') {
-      const f = frame(K.Mor, type, name, array);
-      f.moType = typeAttr;
-      return f;
+    switch (kind ?? kindOf(s, this.kinds, type)) {
+      case Kind.Mor: {
+        const f = this.frame(K.Mor, type, name, array);
+        f.moType = typeAttr;
+        return f;
+      }
+      case Kind.Primitive:
+        return this.frame(K.Text, type, name, array);
+      case Kind.Enum:
+        return this.frame(K.Text, 'string', name, array);
+      case Kind.Data: {
+        const f = this.frame(K.Object, type, name, array);
+        f.obj = { _type: type };
+        f.members = this.slotsOf(type);
+        return f;
+      }
+      case Kind.Any:
+        return this.frame(K.Raw, '', name, array);
+      default:
+        break;
     }
-    if (primitiveTypes.has(type) || s.isEnum(type)) return frame(K.Text, primitiveTypes.has(type) ? type : 'string', name, array);
-    if (s.isDataType(type)) {
-      const f = frame(K.Object, type, name, array);
-      f.obj = { _type: type };
-      return f;
-    }
-    if (type === 'anyType') return frame(K.Raw, '', name, array);
     const item = s.arrayItemType(type);
-    if (item !== undefined) return frame(K.AnyArray, item, name, array);
-    return frame(K.Raw, type, name, array);
+    if (item !== undefined) return this.frame(K.AnyArray, item, name, array);
+    return this.frame(K.Raw, type, name, array);
   }
 
   open(name: string, xsiType: string | undefined, typeAttr: string | undefined): void {
@@ -194,14 +307,14 @@ export class ResponseDecoder implements XmlHandler {
     const top = stack[stack.length - 1];
     if (top === undefined) {
       if (name !== 'Envelope') this.fail(`expected a SOAP Envelope, found <${name}>`);
-      stack.push(frame(K.Envelope, '', name, false));
+      stack.push(this.frame(K.Envelope, '', name, false));
       return;
     }
     switch (top.k) {
       case K.Object: {
-        const m = this.schema.members(top.type).byName.get(name);
+        const m = top.members!.get(name);
         // A member this client does not know (a newer server's) is skipped, not an error.
-        stack.push(m === undefined ? frame(K.Skip, '', name, false) : this.valueFrame(m.type, xsiType, typeAttr, name, m.array));
+        stack.push(m === undefined ? this.frame(K.Skip, '', name, false) : this.valueFrame(m.type, xsiType, typeAttr, name, m.array, m.kind));
         return;
       }
       case K.AnyArray:
@@ -211,31 +324,31 @@ export class ResponseDecoder implements XmlHandler {
         top.hadChild = true;
         if (xsiType !== undefined) stack.push(this.valueFrame(xsiType, xsiType, typeAttr, name, false));
         else {
-          const f = frame(K.Raw, '', name, false);
+          const f = this.frame(K.Raw, '', name, false);
           f.moType = typeAttr;
           stack.push(f);
         }
         return;
       }
       case K.Envelope:
-        stack.push(frame(name === 'Body' ? K.Body : K.Skip, '', name, false));
+        stack.push(this.frame(name === 'Body' ? K.Body : K.Skip, '', name, false));
         return;
       case K.Body:
         if (name === 'Fault') {
           this.isFault = true;
-          stack.push(frame(K.Fault, '', name, false));
+          stack.push(this.frame(K.Fault, '', name, false));
         } else if (name === `${this.methodName}Response`) {
           this.sawResponse = true;
-          stack.push(frame(K.Response, '', name, false));
+          stack.push(this.frame(K.Response, '', name, false));
         } else this.fail(`unexpected <${name}> in the SOAP Body of a ${this.methodName} response`);
         return;
       case K.Response:
-        if (name !== 'returnval' || this.returnType === undefined) stack.push(frame(K.Skip, '', name, false));
+        if (name !== 'returnval' || this.returnType === undefined) stack.push(this.frame(K.Skip, '', name, false));
         else stack.push(this.valueFrame(this.returnType, xsiType, typeAttr, name, this.returnsArray));
         return;
       case K.Fault:
-        if (name === 'detail') stack.push(frame(K.FaultDetail, '', name, false));
-        else stack.push(frame(K.Text, 'string', name, false));
+        if (name === 'detail') stack.push(this.frame(K.FaultDetail, '', name, false));
+        else stack.push(this.frame(K.Text, 'string', name, false));
         return;
       case K.FaultDetail:
         // <XFault xsi:type="X">: the fault object. Without an xsi:type the element name says it.
@@ -246,8 +359,13 @@ export class ResponseDecoder implements XmlHandler {
         this.fail(`unexpected element <${name}> inside a ${top.k === K.Mor ? 'ManagedObjectReference' : top.type} value`);
         break;
       default:
-        stack.push(frame(K.Skip, '', name, false));
+        stack.push(this.frame(K.Skip, '', name, false));
     }
+  }
+
+  acceptsText(): boolean {
+    const top = this.stack[this.stack.length - 1];
+    return top !== undefined && (top.k === K.Text || top.k === K.Mor || top.k === K.Raw);
   }
 
   text(value: string): void {
@@ -257,6 +375,11 @@ export class ResponseDecoder implements XmlHandler {
 
   close(): void {
     const f = this.stack.pop()!;
+    this.closeFrame(f);
+    if (this.pool.length < 256) this.pool.push(f);
+  }
+
+  private closeFrame(f: Frame): void {
     let value: unknown;
     switch (f.k) {
       case K.Object:

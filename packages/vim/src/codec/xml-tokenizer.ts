@@ -7,6 +7,8 @@ export interface XmlHandler {
    * an unprefixed `type` attribute (a managed object reference's type); both undefined when absent.
    */
   open(name: string, xsiType: string | undefined, typeAttr: string | undefined): void;
+  /** Whether character data at this point matters (when not, it is not even made into a string). */
+  acceptsText(): boolean;
   /** Character data inside the current element, entities already decoded; may come in pieces. */
   text(value: string): void;
   /** The current element ends. */
@@ -20,6 +22,9 @@ export interface XmlLimits {
   /** Deepest element nesting accepted (default 512). */
   maxDepth?: number;
 }
+
+/** Size of the name table (a power of two). */
+const NAME_SLOTS = 1024;
 
 const namedEntities: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -41,6 +46,8 @@ export class XmlTokenizer {
   private readonly maxDepth: number;
   private seenRoot = false;
   private ended = false;
+  /** Names seen, by a hash of their characters (a collision just makes a new string). */
+  private readonly nameTable: (string | undefined)[] = new Array<string | undefined>(NAME_SLOTS);
   /** Pieces that arrived while markup was incomplete and could not have completed it. */
   private pending: string[] = [];
   private pendingLength = 0;
@@ -164,14 +171,14 @@ export class XmlTokenizer {
       if (c === 47 /* / */) {
         const gt = buf.indexOf('>', pos);
         if (gt < 0) break;
-        const raw = buf.slice(pos + 2, gt).trimEnd();
         const expected = this.names.pop();
-        if (expected === undefined) this.fail(`unexpected closing tag </${raw}>`, pos);
-        const colon = raw.indexOf(':');
-        const name = colon < 0 ? raw : raw.slice(colon + 1);
-        if (name !== expected) this.fail(`closing tag </${raw}> does not match <${expected}>`, pos);
+        if (expected === undefined || !closes(buf, pos + 2, gt, expected)) {
+          const raw = buf.slice(pos + 2, gt).trimEnd();
+          if (expected === undefined) this.fail(`unexpected closing tag </${raw}>`, pos);
+          this.fail(`closing tag </${raw}> does not match <${expected}>`, pos);
+        }
         this.depth--;
-        this.handler.close(name);
+        this.handler.close(expected);
         pos = gt + 1;
       } else if (c === 63 /* ? */) {
         const end = buf.indexOf('?>', pos + 2);
@@ -207,14 +214,34 @@ export class XmlTokenizer {
   private openTag(buf: string, start: number): number {
     const len = buf.length;
     let i = start + 1;
-    while (i < len) {
+    let colon = -1;
+    let h = 0x811c9dc5 | 0; // FNV-1a of the local name, to find it among the names seen before
+    // The name, checked as it is scanned: ASCII letters, digits, '_', '-', '.', at most one ':'.
+    for (; i < len; i++) {
       const ch = buf.charCodeAt(i);
-      if (ch === 62 || ch === 47 || ch === 32 || ch === 10 || ch === 13 || ch === 9) break;
-      i++;
+      if (ch < 128 && NAME_CHAR[ch] === 1) {
+        h = Math.imul(h ^ ch, 0x01000193);
+        continue;
+      }
+      if (ch === 58 /* : */ && colon < 0) {
+        colon = i;
+        h = 0x811c9dc5 | 0;
+        continue;
+      }
+      break;
     }
     if (i >= len) return -1;
-    const qname = buf.slice(start + 1, i);
-    if (qname === '' || !isName(qname)) this.fail(`malformed tag name ${JSON.stringify(qname.slice(0, 40))}`, start);
+    const end = buf.charCodeAt(i);
+    if (
+      (end !== 62 && end !== 47 && end !== 32 && end !== 10 && end !== 13 && end !== 9) ||
+      !nameStart(buf.charCodeAt(start + 1)) ||
+      (colon >= 0 && !nameStart(buf.charCodeAt(colon + 1)))
+    ) {
+      let stop = i;
+      while (stop < len && ![62, 47, 32, 10, 13, 9].includes(buf.charCodeAt(stop))) stop++;
+      this.fail(`malformed tag name ${JSON.stringify(buf.slice(start + 1, Math.min(stop, start + 41)))}`, start);
+    }
+    const name = this.intern(buf, colon < 0 ? start + 1 : colon + 1, i, h);
     let xsiType: string | undefined;
     let typeAttr: string | undefined;
     for (;;) {
@@ -243,8 +270,6 @@ export class XmlTokenizer {
             position: this.position(start),
           });
         }
-        const colon = qname.indexOf(':');
-        const name = colon < 0 ? qname : qname.slice(colon + 1);
         this.handler.open(name, xsiType, typeAttr);
         if (selfClosing) this.handler.close(name);
         else {
@@ -253,23 +278,38 @@ export class XmlTokenizer {
         }
         return i + 1;
       }
-      // An attribute: name = "value" or 'value'.
-      const eq = buf.indexOf('=', i);
-      if (eq < 0) return -1;
-      const attr = buf.slice(i, eq).trim();
-      if (!isName(attr)) this.fail(`malformed attribute ${JSON.stringify(attr.slice(0, 40))}`, i);
-      let q = eq + 1;
-      while (q < len && (buf.charCodeAt(q) === 32 || buf.charCodeAt(q) === 10 || buf.charCodeAt(q) === 13 || buf.charCodeAt(q) === 9)) q++;
+      // An attribute: name = "value" or 'value'. Only `type` and `<prefix>:type` are kept.
+      const attrStart = i;
+      let attrColon = -1;
+      for (; i < len; i++) {
+        const ch = buf.charCodeAt(i);
+        if (ch < 128 && NAME_CHAR[ch] === 1) continue;
+        if (ch === 58 /* : */ && attrColon < 0) {
+          attrColon = i;
+          continue;
+        }
+        break;
+      }
+      const attrEnd = i;
+      while (i < len && isSpace(buf.charCodeAt(i))) i++;
+      if (i >= len) return -1;
+      if (attrEnd === attrStart || buf.charCodeAt(i) !== 61 /* = */ || !nameStart(buf.charCodeAt(attrStart)) || (attrColon >= 0 && !nameStart(buf.charCodeAt(attrColon + 1)))) {
+        const eq = buf.indexOf('=', attrStart);
+        this.fail(`malformed attribute ${JSON.stringify(buf.slice(attrStart, eq < 0 ? attrStart + 40 : Math.min(eq, attrStart + 40)).trim())}`, attrStart);
+      }
+      let q = i + 1;
+      while (q < len && isSpace(buf.charCodeAt(q))) q++;
       if (q >= len) return -1;
       const quote = buf.charCodeAt(q);
-      if (quote !== 34 && quote !== 39) this.fail(`attribute ${attr} is not quoted`, q);
+      if (quote !== 34 && quote !== 39) this.fail(`attribute ${buf.slice(attrStart, attrEnd)} is not quoted`, q);
       const close = buf.indexOf(quote === 34 ? '"' : "'", q + 1);
       if (close < 0) return -1;
-      const rawValue = buf.slice(q + 1, close);
-      if (rawValue.includes('<')) this.fail(`"<" in the value of attribute ${attr}`, q);
-      if (attr === 'type') typeAttr = this.decodeEntities(rawValue, q + 1);
-      else if (attr.endsWith(':type') && !attr.startsWith('xmlns')) {
-        const v = this.decodeEntities(rawValue, q + 1);
+      const lt = buf.indexOf('<', q + 1);
+      if (lt >= 0 && lt < close) this.fail(`"<" in the value of attribute ${buf.slice(attrStart, attrEnd)}`, q);
+      if (attrColon < 0) {
+        if (attrEnd - attrStart === 4 && buf.startsWith('type', attrStart)) typeAttr = this.attrValue(buf, q + 1, close);
+      } else if (attrEnd - attrColon === 5 && buf.startsWith('type', attrColon + 1) && !buf.startsWith('xmlns', attrStart)) {
+        const v = this.attrValue(buf, q + 1, close);
         const c = v.indexOf(':');
         xsiType = c < 0 ? v : v.slice(c + 1);
       }
@@ -281,7 +321,31 @@ export class XmlTokenizer {
     }
   }
 
+  /**
+   * buf[from, to) as a string, the same string as the last time this name was seen: a response repeats
+   * a few hundred names millions of times, and not allocating each one again saves much of the garbage.
+   */
+  private intern(buf: string, from: number, to: number, hash: number): string {
+    const slot = hash & (NAME_SLOTS - 1);
+    const known = this.nameTable[slot];
+    if (known !== undefined && known.length === to - from && buf.startsWith(known, from)) return known;
+    const name = buf.slice(from, to);
+    this.nameTable[slot] = name;
+    return name;
+  }
+
+  private attrValue(buf: string, from: number, to: number): string {
+    const raw = buf.slice(from, to);
+    return raw.includes('&') ? this.decodeEntities(raw, from) : raw;
+  }
+
   private emitText(buf: string, from: number, to: number): void {
+    if (!this.handler.acceptsText()) {
+      // Still refuse what would be refused if it mattered: markup characters in the wrong place.
+      const amp = buf.indexOf('&', from);
+      if (amp >= 0 && amp < to) this.decodeEntities(buf.slice(from, to), from);
+      return;
+    }
     const raw = buf.slice(from, to);
     this.handler.text(raw.includes('&') ? this.decodeEntities(raw, from) : raw);
   }
@@ -314,6 +378,34 @@ export class XmlTokenizer {
   }
 }
 
-function isName(s: string): boolean {
-  return /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?$/.test(s);
+/** 1 for the ASCII characters of a name other than ':' (letters, digits, '_', '-', '.'). */
+const NAME_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[\w.-]/.test(ch)) NAME_CHAR[c] = 1;
+}
+
+const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 13 || c === 9;
+
+/** Whether a character may start a name (or the part after a prefix). */
+function nameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/**
+ * Whether buf[from, gt) (a closing tag's name, maybe followed by white space) names the local name
+ * `expected`, with or without a prefix, without making a string of it.
+ */
+function closes(buf: string, from: number, gt: number, expected: string): boolean {
+  let end = gt;
+  for (let c = buf.charCodeAt(end - 1); end > from && (c === 32 || c === 10 || c === 13 || c === 9); c = buf.charCodeAt(end - 1)) end--;
+  const local = end - expected.length;
+  if (local < from || !buf.startsWith(expected, local)) return false;
+  if (local === from) return true;
+  if (buf.charCodeAt(local - 1) !== 58 /* : */ || local - 1 === from || !nameStart(buf.charCodeAt(from))) return false;
+  for (let i = from; i < local - 1; i++) {
+    const c = buf.charCodeAt(i);
+    if (c >= 128 || NAME_CHAR[c] !== 1) return false;
+  }
+  return true;
 }
