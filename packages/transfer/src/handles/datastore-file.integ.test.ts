@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { fillRandom } from '../../test/images.js';
 import { deleteDatastoreFile, openDatastoreFile, writeDatastoreFile } from './datastore-file.js';
-import { TransferNotFoundError } from './errors.js';
+import { TransferError, TransferNotFoundError } from './errors.js';
 
 // Started at load time: `it.skipIf` below is decided when the tests are collected.
 const sim: Simulator = await startSimulator();
@@ -112,6 +112,17 @@ describe('datastore file handles at scale and with other credentials', () => {
     const get = await acquireGenericServiceTicket(session, url, 'httpGet');
     const { stream } = await openDatastoreFile(url, { ticketCookie: get.cookie });
     expect(await sha256(stream)).toBe(src.digest);
+  });
+
+  it('is refused with a typed 401 for an unknown ticket, and a ticket works once', async () => {
+    const url = urlOf('transfer-test/ticket.bin');
+    const bogus: unknown = await openDatastoreFile(url, { ticketCookie: 'vmware_cgi_ticket="not-a-ticket"' }).catch((e: unknown) => e);
+    expect(bogus).toBeInstanceOf(TransferError);
+    expect((bogus as TransferError).status).toBe(401);
+    expect((bogus as TransferError).message).not.toContain('not-a-ticket'); // a ticket is a secret
+    const get = await acquireGenericServiceTicket(session, url, 'httpGet');
+    (await openDatastoreFile(url, { ticketCookie: get.cookie })).stream.destroy();
+    await expect(openDatastoreFile(url, { ticketCookie: get.cookie })).rejects.toMatchObject({ status: 401 });
   });
 
   it.skipIf(!hasFolderDelete)(`deletes a file with DELETE, and a second delete is not found${hasFolderDelete ? '' : ' (skipped: the simulator does not delete on DELETE)'}`, async () => {
