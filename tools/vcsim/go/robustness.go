@@ -15,6 +15,9 @@ package main
 //   - device specs are validated as vCenter does (the simulator checks none of it): a controller key
 //     names an existing controller (InvalidController), a unit number is in the controller's range
 //     and free on it, an edited or removed device exists (InvalidDeviceSpec);
+//   - a move or copy of a datastore file or virtual disk without a destination datacenter was refused
+//     (InvalidArgument "dc"): as on vCenter, the destination defaults to the source's datacenter; a
+//     datacenter argument that is not a datacenter (which crashed) is ManagedObjectNotFound;
 //   - timestamps without a time zone (`2026-01-02T03:04:05`), which vCenter reads as UTC and the
 //     simulator refuses, are read as UTC.
 
@@ -52,6 +55,10 @@ var checks = map[string]check{
 	"SearchDatastoreSubFolders_Task": checkSearch,
 	"CreateDisk_Task":                checkCreateDisk,
 	"CreateImportSpec":               checkImportSpec,
+	"MoveDatastoreFile_Task":         checkDatacenters,
+	"CopyDatastoreFile_Task":         checkDatacenters,
+	"MoveVirtualDisk_Task":           checkDatacenters,
+	"CopyVirtualDisk_Task":           checkDatacenters,
 }
 
 func robustnessLayer(_ *simulator.Model, next http.Handler) http.Handler {
@@ -354,4 +361,36 @@ func checkPlacement(devices map[int32]types.BaseVirtualDevice, device types.Base
 		}
 	}
 	return nil, ""
+}
+
+// checkDatacenters defaults a move's or copy's destination datacenter to the source's, and refuses
+// datacenter arguments that name something else.
+func checkDatacenters(req interface{}) (types.BaseMethodFault, string, bool) {
+	var src, dst **types.ManagedObjectReference
+	switch r := req.(type) {
+	case *types.MoveDatastoreFile_Task:
+		src, dst = &r.SourceDatacenter, &r.DestinationDatacenter
+	case *types.CopyDatastoreFile_Task:
+		src, dst = &r.SourceDatacenter, &r.DestinationDatacenter
+	case *types.MoveVirtualDisk_Task:
+		src, dst = &r.SourceDatacenter, &r.DestDatacenter
+	case *types.CopyVirtualDisk_Task:
+		src, dst = &r.SourceDatacenter, &r.DestDatacenter
+	default:
+		return nil, "", false
+	}
+	for _, dc := range []*types.ManagedObjectReference{*src, *dst} {
+		if dc == nil {
+			continue
+		}
+		if _, ok := simulator.Map.Get(*dc).(*simulator.Datacenter); !ok {
+			return &types.ManagedObjectNotFound{Obj: *dc}, fmt.Sprintf("datacenter %s not found", dc.Value), false
+		}
+	}
+	if *dst == nil && *src != nil {
+		d := **src
+		*dst = &d
+		return nil, "", true
+	}
+	return nil, "", false
 }

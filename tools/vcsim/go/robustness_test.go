@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -204,4 +205,49 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func TestMoveAndCopyDefaultToTheSourceDatacenter(t *testing.T) {
+	r, c := testServer(t, "-vm", "0")
+	ctx := context.Background()
+	u := strings.TrimSuffix(r.URL, "/sdk") + "/folder/m/a.txt?dcPath=DC0&dsName=LocalDS_0"
+	session := &http.Cookie{Name: "vmware_soap_session", Value: sessionKey(t, r, c)}
+	if status, _ := folderCall(t, "PUT", u, "abc", session); status != 200 {
+		t.Fatalf("PUT: %d", status)
+	}
+	var dc types.ManagedObjectReference
+	for _, e := range firstDatacenters(t, c) {
+		dc = e
+	}
+	fm := *c.ServiceContent.FileManager
+	task, err := methods.CopyDatastoreFile_Task(ctx, c, &types.CopyDatastoreFile_Task{This: fm, SourceName: "[LocalDS_0] m/a.txt", SourceDatacenter: &dc, DestinationName: "[LocalDS_0] m/b.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := taskInfo(t, c, task.Returnval); info.State != types.TaskInfoStateSuccess {
+		t.Fatalf("copy without a destination datacenter: %v %v", info.State, info.Error)
+	}
+	if status, body := folderCall(t, "GET", strings.Replace(u, "a.txt", "b.txt", 1), "", session); status != 200 || body != "abc" {
+		t.Fatalf("the copy: %d %q", status, body)
+	}
+	vm := types.ManagedObjectReference{Type: "Folder", Value: "group-d1"}
+	_, err = methods.MoveDatastoreFile_Task(ctx, c, &types.MoveDatastoreFile_Task{This: fm, SourceName: "[LocalDS_0] m/a.txt", SourceDatacenter: &vm, DestinationName: "[LocalDS_0] m/c.txt"})
+	if !soap.IsSoapFault(err) {
+		t.Fatalf("a folder as datacenter: %v", err)
+	}
+}
+
+func firstDatacenters(t *testing.T, c *vim25.Client) []types.ManagedObjectReference {
+	t.Helper()
+	var root mo.Folder
+	if err := mo.RetrieveProperties(context.Background(), c, c.ServiceContent.PropertyCollector, c.ServiceContent.RootFolder, &root); err != nil {
+		t.Fatal(err)
+	}
+	var out []types.ManagedObjectReference
+	for _, e := range root.ChildEntity {
+		if e.Type == "Datacenter" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
