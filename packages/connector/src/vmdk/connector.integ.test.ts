@@ -250,6 +250,20 @@ describe('VmdkConnector against the simulator', () => {
     }, 60_000);
   }
 
+  it('a detach that failed can be tried again with the same device info, and then succeeds', async () => {
+    const vm = await makeVolume(randomBytes(SIZE));
+    await using connector = new VmdkConnector();
+    const info = await connectionInfo(vm);
+    const dev = await connector.connectVolume(info);
+    const after = randomBytes(SIZE);
+    await writeLocal(dev, after);
+    await sim.control.queueFault('ReconfigVM_Task', { count: 1, fault: 'FileLocked' });
+    await expect(connector.disconnectVolume(info, dev)).rejects.toBeInstanceOf(VimError);
+    // The clone ticket is spent, but the connector kept the session of the attachment for this.
+    expect((await connector.disconnectVolume(info, dev)).uploaded).toBe(true);
+    expect(sha(await contents(vm))).toBe(sha(after));
+  }, 60_000);
+
   it('a failure of the last clean-up once is retried: new data in, old disk gone', async () => {
     const vm = await makeVolume(randomBytes(SIZE));
     const oldPath = await diskPath(vm);
@@ -311,6 +325,16 @@ describe('VmdkConnector credentials', () => {
     expect(err).toBeInstanceOf(TicketRefusedError);
     expect((err as TicketRefusedError).code).toBe('VMKIT_CONNECTOR_TICKET_REFUSED');
     expect(JSON.stringify({ m: (err as Error).message, c: String((err as Error).cause) })).not.toContain(ticket);
+    expect(await readdir(localDir)).toEqual([]);
+  }, 60_000);
+
+  it('an expired clone ticket is a typed error', async () => {
+    const vm = await makeVolume(randomBytes(SIZE));
+    const info = await connectionInfo(vm);
+    // vCenter forgets unused tickets with the sessions they belong to: end every session (the admin
+    // session logs in again by itself).
+    await sim.control.terminateSessions();
+    await expect(new VmdkConnector().connectVolume(info)).rejects.toBeInstanceOf(TicketRefusedError);
     expect(await readdir(localDir)).toEqual([]);
   }, 60_000);
 
