@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as transfer from '@vmkit/transfer';
 
 describe('@vmkit/transfer built entry', () => {
-  it('exports the VMDK and OVA format API', () => {
+  it('exports the VMDK and OVA format API, the transfer handles and the image transfers', () => {
     for (const name of [
       'inspectVmdk',
       'detectDiskType',
@@ -22,6 +22,16 @@ describe('@vmkit/transfer built entry', () => {
       'readTar',
       'parseOvf',
       'openOvaDisk',
+      'createSparseFileWriteStream',
+      'openDatastoreFile',
+      'writeDatastoreFile',
+      'deleteDatastoreFile',
+      'importVmdk',
+      'exportVmdk',
+      'deviceUrlFor',
+      'copyImageToDatastoreFile',
+      'importStreamOptimizedImage',
+      'copyVmDiskToImage',
     ] as const) {
       expect(typeof transfer[name], name).toBe('function');
     }
