@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vmware/govmomi/vim25"
 )
@@ -75,6 +76,24 @@ func TestPbmSessionHeaderMatchingHubsAndAssociations(t *testing.T) {
 	status, body = pbmSOAP(t, r, key, `<PbmQueryAssociatedProfile xmlns="urn:pbm"><_this type="PbmProfileProfileManager">ProfileManager</_this><entity><objectType>virtualMachine</objectType><key>`+vm.Self.Value+`</key></entity></PbmQueryAssociatedProfile>`)
 	if status != 200 || !strings.Contains(body, vsanProfile) {
 		t.Fatalf("PbmQueryAssociatedProfile: %d %s", status, body)
+	}
+
+	// Under task-delay the association changes when the task succeeds.
+	control(t, r, "task-delay", `{"ms":200}`)
+	if status, body := rawSOAP(t, r, c, reconfig(vm.Self, `<vmProfile xsi:type="VirtualMachineEmptyProfileSpec"></vmProfile>`)); status != 200 {
+		t.Fatalf("reconfigure with the empty profile: %d %s", status, body)
+	}
+	assoc := `<PbmQueryAssociatedProfile xmlns="urn:pbm"><_this type="PbmProfileProfileManager">ProfileManager</_this><entity><objectType>virtualMachine</objectType><key>` + vm.Self.Value + `</key></entity></PbmQueryAssociatedProfile>`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body = pbmSOAP(t, r, key, assoc)
+		if !strings.Contains(body, vsanProfile) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the association outlived the delayed task")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	control(t, r, "reset", `{}`)

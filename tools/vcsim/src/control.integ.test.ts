@@ -71,12 +71,15 @@ describe('the control endpoint', () => {
     await expect(sim.control.tagDatastore('LocalDS_0', 'no such profile')).rejects.toThrow(/no storage profile/);
   });
 
-  it('adds latency without changing answers', async () => {
+  it('delays a method without changing its answer (a later, undelayed call overtakes it)', async () => {
     await sim.control.reset();
-    await sim.control.setLatency('*', 20);
-    await sim.control.setLatency('CurrentTime', 50);
-    expect((await soap.call(currentTime)).status).toBe(200);
-    await sim.control.setLatency('*', 0);
+    await sim.control.setLatency('CurrentTime', 1000);
+    const order: string[] = [];
+    const slow = soap.call(currentTime).then((a) => order.push(`slow ${a.status}`));
+    await new Promise((r) => setTimeout(r, 50));
+    const fast = soap.call(serviceContent).then((a) => order.push(`fast ${a.status}`));
+    await Promise.all([slow, fast]);
+    expect(order).toEqual(['fast 200', 'slow 200']);
     await sim.control.setLatency('CurrentTime', 0);
   });
 
