@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -113,5 +114,78 @@ func TestUploadRefusesBadStreamsAndLeavesZeros(t *testing.T) {
 	}
 	if got := readAll(t, dst); string(got[:10]) != "flat bytes" || !isAllZero(got[10:]) {
 		t.Error("flat upload")
+	}
+}
+
+// benchDisk is a 256 MiB disk whose 64 KiB grains are, in turn, random, text and never written.
+func benchDisk(b *testing.B) (string, string) {
+	dir := b.TempDir()
+	desc := filepath.Join(dir, "bench.vmdk")
+	const size = 256 << 20
+	if err := createBaseDisk(desc, size, "lsiLogic", "thin"); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.OpenFile(flatName(desc), os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rnd := rand.New(rand.NewSource(1))
+	grain := make([]byte, 64<<10)
+	for g := 0; g < size/len(grain); g++ {
+		switch g % 3 {
+		case 0:
+			rnd.Read(grain)
+		case 1:
+			copy(grain, bytes.Repeat([]byte("a line of text in a grain\n"), len(grain)/26+1))
+		default:
+			continue
+		}
+		if _, err := f.WriteAt(grain, int64(g*len(grain))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_ = f.Close()
+	return dir, desc
+}
+
+// BenchmarkExportStreamOptimized: `go test -bench StreamOptimized -run XXX .`; MB/s of disk capacity.
+func BenchmarkExportStreamOptimized(b *testing.B) {
+	_, desc := benchDisk(b)
+	b.SetBytes(256 << 20)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := openDiskChain(desc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := writeStreamOptimized(io.Discard, c, "bench.vmdk"); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
+
+// BenchmarkImportStreamOptimized decodes the export of the same disk into a new disk.
+func BenchmarkImportStreamOptimized(b *testing.B) {
+	dir, desc := benchDisk(b)
+	c, err := openDiskChain(desc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stream bytes.Buffer
+	if err := writeStreamOptimized(&stream, c, "bench.vmdk"); err != nil {
+		b.Fatal(err)
+	}
+	c.Close()
+	dst := filepath.Join(dir, "dst.vmdk")
+	if err := createBaseDisk(dst, 256<<20, "lsiLogic", "thin"); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(256 << 20)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := uploadDisk(dst, bytes.NewReader(stream.Bytes()), true); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
