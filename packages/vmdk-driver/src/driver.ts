@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { debuglog } from 'node:util';
 import type { ManagedObjectReference } from '@vmkit/vim';
 import { findFault } from '@vmkit/vim';
 import { DatastorePath, VimSession, findInDatacenter } from '@vmkit/session';
+import { copyVmDiskToImage, importVmdk, type ImageInfo, type ImageSink, type ImageSource } from '@vmkit/transfer';
 import { parseDriverConfig, type VmdkDriverConfig } from './config.js';
 import { DatastoreSelector, type DatastoreChoice, type DatastoreRequirements } from './datastore.js';
 import {
   DriverNotReadyError,
+  ImageUnacceptableError,
   InvalidExistingReferenceError,
   InvalidSnapshotError,
   InvalidVolumeError,
   NoValidDatastoreError,
   VcenterRequiredError,
 } from './errors.js';
+import { stageImage, toStreamOptimized, validateImage, type StreamOptimizedDisk } from './image.js';
 import { parseVolumeTypeSpecs, type VolumeTypeSpecs } from './specs.js';
 import type { ConnectorProperties, ExistingReference, Snapshot, SnapshotModelUpdate, Volume, VmdkConnectionInfo, VolumeStats } from './types.js';
 import { VOLUME_ID_KEY, VolumeOps, type DiskInfo, type ProfileId } from './volumeops.js';
@@ -740,6 +744,89 @@ export class VmdkDriver {
     const backing = await this.volumeops.getBacking(volume.id);
     if (backing === undefined) return;
     await this.volumeops.setVolumeIdentity(backing, randomUUID(), '');
+  }
+
+  // ---- images ----
+
+  /**
+   * Writes an image into the volume (Cinder's `copy_image_to_volume`), through Nova's pipeline: the
+   * handler stages the bits (OVA unwrapped, size and checksum verified), a processor makes them a
+   * stream-optimized disk, and the user imports that into a new backing over NFC, extended to the
+   * volume's size. A volume smaller than the image's disk is refused (`ImageUnacceptableError`,
+   * reason `too-large`) before anything is created. An existing backing is replaced only once the new
+   * one is complete; any failure deletes the new backing and leaves the old one as it was.
+   */
+  async copyImageToVolume(volume: Volume, imageId: string, source: ImageSource): Promise<void> {
+    const c = this.config;
+    const specs = this.specs(volume);
+    const image = validateImage(imageId, await source.info(this.options.signal), c.vmware_adapter_type);
+    const pipelineOptions = { tmpDir: c.vmware_tmp_dir, ...this.call() };
+    const staged = await stageImage(image, source, pipelineOptions);
+    let disk: StreamOptimizedDisk | undefined;
+    try {
+      if (staged.capacity > volume.size * GiB) {
+        throw new ImageUnacceptableError('too-large', `image ${imageId} holds a disk of ${staged.capacity} bytes, larger than the ${volume.size} GiB volume`);
+      }
+      disk = await toStreamOptimized(staged, pipelineOptions);
+      const profileId = await this.profileId(specs);
+      const existing = await this.volumeops.getBacking(volume.id);
+      const place = await this.placeVolume(volume);
+      const name = existing === undefined ? volumeName(volume) : `${volumeName(volume)}-image-${randomUUID().slice(0, 8)}`;
+      const config = this.volumeops.createSpec({
+        name,
+        sizeKb: Math.ceil(disk.capacity / 1024),
+        diskType: specs.diskType,
+        adapterType: image.adapterType,
+        folder: place.folder,
+        resourcePool: place.resourcePool,
+        host: place.host,
+        datastoreName: place.summary.name,
+        ...(profileId === undefined ? {} : { profileId }),
+        ...(existing === undefined ? { instanceUuid: volume.id, extraConfig: this.extraConfig(volume) } : {}),
+      });
+      const bytes = createReadStream(disk.path);
+      const vm = await importVmdk(this.session, {
+        importSpec: { _type: 'VirtualMachineImportSpec', configSpec: config },
+        pool: place.resourcePool,
+        ...(this.esx ? {} : { folder: place.folder }),
+        host: place.host,
+        source: bytes,
+        size: disk.size,
+        streamOptimized: true,
+        signal: AbortSignal.any([AbortSignal.timeout(c.vmware_image_transfer_timeout_secs * 1000), ...(this.options.signal === undefined ? [] : [this.options.signal])]),
+      });
+      const undo = new Undo();
+      undo.push('delete the imported backing', () => this.volumeops.deleteBacking(vm));
+      await undo.guard(async () => {
+        if (volume.size * GiB > disk!.capacity) await this.extendBacking(vm, volume.size);
+        if (existing !== undefined) await this.volumeops.deleteBacking(existing);
+      });
+      if (existing !== undefined) {
+        await this.volumeops.setVolumeIdentity(vm, volume.id);
+        await this.volumeops.renameBacking(vm, volumeName(volume));
+      }
+    } finally {
+      await (disk ?? staged).cleanup();
+    }
+  }
+
+  /**
+   * Uploads the volume as a stream-optimized VMDK image (Cinder's `copy_volume_to_image`) through an
+   * NFC export into `sink`; an attached volume is refused. The result is what the sink stored (size,
+   * sha256, properties `disk_format: vmdk`, `vmware_disktype: streamOptimized`, ...).
+   */
+  async copyVolumeToImage(volume: Volume, sink: ImageSink, imageMeta: { disk_format?: string; properties?: Record<string, string> } = {}): Promise<ImageInfo> {
+    if (inUse(volume)) throw new InvalidVolumeError(`uploading volume ${volume.id} to an image is not supported while it is in use`);
+    if (imageMeta.disk_format !== undefined && imageMeta.disk_format.toLowerCase() !== 'vmdk') {
+      throw new ImageUnacceptableError('format', `cannot create an image of disk format ${imageMeta.disk_format}, only vmdk`);
+    }
+    const backing = (await this.volumeops.getBacking(volume.id)) ?? (await this.createBacking(volume));
+    return copyVmDiskToImage(this.session, backing, sink, {
+      timeoutMs: this.config.vmware_image_transfer_timeout_secs * 1000,
+      maxSize: volume.size * GiB + 64 * 1024 * 1024,
+      properties: { vmware_adaptertype: this.specs(volume).adapterType, ...(imageMeta.properties ?? {}) },
+      ...this.call(),
+    });
   }
 
   // ---- stats ----

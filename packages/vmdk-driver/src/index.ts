@@ -26,3 +26,5 @@ export type { DatastoreCandidate, DatastoreChoice, DatastoreRequirements, HostCa
 export { DRIVER_VERSION, VmdkDriver } from './driver.js';
 export type { VmdkDriverOptions } from './driver.js';
 export type { ConnectorProperties, ExistingReference, Snapshot, SnapshotModelUpdate, Volume, VmdkConnectionInfo, VolumeStats } from './types.js';
+export { stageImage, toStreamOptimized, validateImage } from './image.js';
+export type { ImagePipelineOptions, StagedImage, StreamOptimizedDisk, VmdkImage } from './image.js';
