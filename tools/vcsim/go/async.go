@@ -9,7 +9,7 @@ package main
 //   - leases start ready and never expire; with `lease-timeout` set, an HTTP NFC lease that receives
 //     no HttpNfcLeaseProgress for that long goes to state `error` with a Timedout fault, after which
 //     its Progress and Complete calls answer Timedout and its /nfc transfers are refused (403).
-// The simulator keeps leases in the caller's session, out of reach from here; a probe object in the
+// The simulator keeps import leases in the caller's session, out of reach from here; a probe object in the
 // registry (VmkitProbe, called internally with the caller's session cookie) hands the lease over.
 
 import (
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -122,22 +123,27 @@ func (p *vmkitProbe) VmkitWatchLease(ctx *simulator.Context, req *VmkitWatchLeas
 		body.Fault_ = simulator.Fault("", &types.NotAuthenticated{})
 		return body
 	}
-	lease, ok := ctx.Session.Get(req.Lease).(*simulator.HttpNfcLease)
-	if !ok {
+	// Import leases live in the caller's session, ExportVm's (export.go) in the registry.
+	lease := ctx.Session.Get(req.Lease)
+	if lease == nil || req.Lease.Type != "HttpNfcLease" {
 		body.Fault_ = simulator.Fault("", &types.ManagedObjectNotFound{Obj: req.Lease})
 		return body
+	}
+	reg := ctx.Session.Registry
+	if reg.Get(req.Lease) == nil {
+		reg = simulator.Map
 	}
 	timing.Lock()
 	timeout := timing.leaseTimeout
 	w := &watchedLease{lastProgress: time.Now()}
 	timing.leases[req.Lease.Value] = w
 	timing.Unlock()
-	go watchLease(ctx.Session.Registry, lease, w, timeout)
+	go watchLease(reg, lease, w, timeout)
 	body.Res = &VmkitWatchLeaseResponse{}
 	return body
 }
 
-func watchLease(reg *simulator.Registry, lease *simulator.HttpNfcLease, w *watchedLease, timeout time.Duration) {
+func watchLease(reg *simulator.Registry, lease mo.Reference, w *watchedLease, timeout time.Duration) {
 	tick := timeout / 4
 	if tick > 100*time.Millisecond {
 		tick = 100 * time.Millisecond

@@ -138,3 +138,25 @@ func TestLeaseTimeoutExpiresLeasesWithoutProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLeaseTimeoutExpiresExportLeases(t *testing.T) {
+	r, c := testServer(t, "-control", "-vm", "1", "-cluster", "0")
+	ctx := context.Background()
+	vm := firstVM(t, c)
+	off, err := methods.PowerOffVM_Task(ctx, c, &types.PowerOffVM_Task{This: vm.Self})
+	if err != nil || taskInfo(t, c, off.Returnval).State != types.TaskInfoStateSuccess {
+		t.Fatalf("power off: %v", err)
+	}
+	control(t, r, "lease-timeout", `{"ms":200}`)
+	res, err := methods.ExportVm(ctx, c, &types.ExportVm{This: vm.Self})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for leaseState(t, c, res.Returnval).State != types.HttpNfcLeaseStateError && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if l := leaseState(t, c, res.Returnval); l.State != types.HttpNfcLeaseStateError {
+		t.Fatalf("the export lease did not expire: %v", l.State)
+	}
+}
