@@ -7,12 +7,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -387,5 +389,53 @@ func TestAttachedDisksReportWhatTheirFilesHold(t *testing.T) {
 	}
 	if _, err := os.Stat(flatName(f.host(delta.FileName))); !os.IsNotExist(err) {
 		t.Fatal("a -flat placeholder was left next to the delta")
+	}
+}
+
+func TestExportLeasesExpireWithoutProgress(t *testing.T) {
+	f := newVMFixture(t, "-control")
+	vm := f.createVM("exported", 1<<10)
+	control(t, f.r, "lease-timeout", `{"ms":150}`)
+	t.Cleanup(func() { control(t, f.r, "reset", `{}`) })
+	lease, err := vm.Export(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := lease.Wait(f.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.Replace(info.DeviceUrl[0].Url, "https://*", strings.TrimSuffix(f.r.URL, "/sdk"), 1)
+	for i := 0; i < 4; i++ { // progress keeps it alive
+		time.Sleep(60 * time.Millisecond)
+		if err := lease.Progress(f.ctx, int32(10*i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var l mo.HttpNfcLease
+	for i := 0; i < 100; i++ {
+		time.Sleep(20 * time.Millisecond)
+		if err := vm.Properties(f.ctx, lease.Reference(), []string{"state"}, &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.State == types.HttpNfcLeaseStateError {
+			break
+		}
+	}
+	if l.State != types.HttpNfcLeaseStateError {
+		t.Fatalf("lease state %s", l.State)
+	}
+	if res, err := http.Get(u); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("GET of an expired lease: %v %v", res, err)
+	}
+	err = lease.Complete(f.ctx)
+	if !soap.IsSoapFault(err) {
+		t.Fatalf("Complete of an expired lease: %v", err)
+	}
+	if _, ok := soap.ToSoapFault(err).VimFault().(types.Timedout); !ok {
+		t.Fatalf("Complete of an expired lease: %#v", soap.ToSoapFault(err).VimFault())
+	}
+	if err := lease.Abort(f.ctx, nil); err != nil {
+		t.Fatalf("Abort of an expired lease: %v", err)
 	}
 }
