@@ -9,7 +9,8 @@
 // (or honours destSpec); move renames a disk's files and keeps its parent link right; extend grows and
 // refuses to shrink with the fault vCenter returns (InvalidArgument on newCapacityKb); inflate turns a
 // thin disk thick; QueryVirtualDiskInfo_Task (vSphere's internal method, as govmomi's object package
-// calls it) lists a disk and, on request, its parents.
+// calls it) lists a disk and, on request, its parents; QueryVirtualDiskUuid and SetVirtualDiskUuid
+// read and write the descriptor's ddb.uuid (the simulator hashed the path and kept nothing).
 package main
 
 import (
@@ -554,4 +555,62 @@ func fileFaultWithReason(name, reason string) types.BaseMethodFault {
 	f := &types.FileFault{File: name}
 	f.FaultMessage = []types.LocalizableMessage{{Key: "vmkit.disk.error", Message: reason}}
 	return f
+}
+
+// QueryVirtualDiskUuid answers the descriptor's ddb.uuid, so that a disk's UUID follows it through a
+// move (the simulator hashed the path).
+func (m *diskManager) QueryVirtualDiskUuid(ctx *simulator.Context, req *types.QueryVirtualDiskUuid) soap.HasFault {
+	body := &methods.QueryVirtualDiskUuidBody{}
+	f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
+	if fault == nil {
+		var d *diskDescriptor
+		if d, fault = existingDisk(f, req.Name); fault == nil {
+			body.Res = &types.QueryVirtualDiskUuidResponse{Returnval: d.DDB["ddb.uuid"]}
+			return body
+		}
+	}
+	body.Fault_ = simulator.Fault("", fault)
+	return body
+}
+
+// uuidText checks a disk UUID as vSphere writes it ("60 00 C2 9b ... 6d-0c 4d ...": 16 hex bytes).
+func uuidText(s string) (string, bool) {
+	hex := strings.NewReplacer(" ", "", "-", "").Replace(s)
+	if len(hex) != 32 {
+		return "", false
+	}
+	parts := make([]string, 16)
+	for i := range parts {
+		b := hex[2*i : 2*i+2]
+		if strings.Trim(strings.ToLower(b), "0123456789abcdef") != "" {
+			return "", false
+		}
+		parts[i] = b
+	}
+	return strings.Join(parts[:8], " ") + "-" + strings.Join(parts[8:], " "), true
+}
+
+// SetVirtualDiskUuid writes the descriptor's ddb.uuid (the simulator kept nothing).
+func (m *diskManager) SetVirtualDiskUuid(ctx *simulator.Context, req *types.SetVirtualDiskUuid) soap.HasFault {
+	body := &methods.SetVirtualDiskUuidBody{}
+	u, ok := uuidText(req.Uuid)
+	if !ok {
+		body.Fault_ = simulator.Fault("", &types.InvalidArgument{InvalidProperty: "uuid"})
+		return body
+	}
+	f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
+	if fault == nil {
+		var d *diskDescriptor
+		if d, fault = existingDisk(f, req.Name); fault == nil {
+			d.DDB["ddb.uuid"] = u
+			if err := writeDescriptor(f.host, d); err != nil {
+				fault = fileFault(req.Name, err)
+			} else {
+				body.Res = &types.SetVirtualDiskUuidResponse{}
+				return body
+			}
+		}
+	}
+	body.Fault_ = simulator.Fault("", fault)
+	return body
 }

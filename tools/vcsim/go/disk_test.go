@@ -219,8 +219,18 @@ func TestVirtualDiskManagerKeepsContents(t *testing.T) {
 	if err != nil || len(infos) != 1 || infos[0].DiskType != "thin" {
 		t.Fatalf("info %+v %v", infos, err)
 	}
+	const uuid = "60 00 C2 9b 1e 9d 9c 60-0c 4d 5b 15 6d 51 28 a3"
+	if err := m.SetVirtualDiskUuid(ctx, copyName, dc, uuid); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetVirtualDiskUuid(ctx, copyName, dc, "not a uuid"); err == nil {
+		t.Fatal("a bad UUID was set")
+	}
 	if err := wait(m.MoveVirtualDisk(ctx, copyName, dc, ds.Path("vols/c.vmdk"), nil, false)); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := m.QueryVirtualDiskUuid(ctx, ds.Path("vols/c.vmdk"), dc); err != nil || got != uuid {
+		t.Fatalf("the UUID did not follow the move: %q %v", got, err)
 	}
 	if err := wait(m.DeleteVirtualDisk(ctx, ds.Path("vols/c.vmdk"), dc)); err != nil {
 		t.Fatal(err)
