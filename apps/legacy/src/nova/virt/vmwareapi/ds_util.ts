@@ -5,21 +5,27 @@
  * @deprecated Import from `@vmkit/session`, `@vmkit/transfer` or `@vmkit/vmdk-driver` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
-import { findDatacenter } from '@vmkit/session';
+import { Datastore as DatastoreNew, DatastorePath as DatastorePathNew, DatastoreURL as DatastoreURLNew, findDatacenter } from '@vmkit/session';
 import { deleteDatastoreFile } from '@vmkit/transfer';
 import { filterDatastores } from '@vmkit/vmdk-driver';
 import { warnLegacyPath } from '../../../warn.js';
 
 warnLegacyPath('nova/virt/vmwareapi/ds_util');
 
-/** @deprecated Import `Datastore` from `@vmkit/session` (the same class, under its old name). */
-export { Datastore } from '@vmkit/session';
+/** @deprecated Use `Datastore` from `@vmkit/session` (this is the same class). */
+export const Datastore = DatastoreNew;
+/** @deprecated Use `Datastore` from `@vmkit/session` (this is the same class). */
+export type Datastore = DatastoreNew;
 
-/** @deprecated Import `DatastorePath` from `@vmkit/session` (the same class, under its old name). */
-export { DatastorePath } from '@vmkit/session';
+/** @deprecated Use `DatastorePath` from `@vmkit/session` (this is the same class). */
+export const DatastorePath = DatastorePathNew;
+/** @deprecated Use `DatastorePath` from `@vmkit/session` (this is the same class). */
+export type DatastorePath = DatastorePathNew;
 
-/** @deprecated Import `DatastoreURL` from `@vmkit/session` (the same class, under its old name). */
-export { DatastoreURL } from '@vmkit/session';
+/** @deprecated Use `DatastoreURL` from `@vmkit/session` (this is the same class). */
+export const DatastoreURL = DatastoreURLNew;
+/** @deprecated Use `DatastoreURL` from `@vmkit/session` (this is the same class). */
+export type DatastoreURL = DatastoreURLNew;
 
 /** @deprecated Use `findDatacenter` from `@vmkit/session` (this is the same function). */
 export const get_datacenter_ref = findDatacenter;

@@ -5,9 +5,12 @@
  * @deprecated Import from `@vmkit/vmdk-driver` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
+import { DatastoreSelector as DatastoreSelectorNew } from '@vmkit/vmdk-driver';
 import { warnLegacyPath } from '../../../../warn.js';
 
 warnLegacyPath('cinder/volume/drivers/vmware/datastore');
 
-/** @deprecated Import `DatastoreSelector` from `@vmkit/vmdk-driver` (the same class, under its old name). */
-export { DatastoreSelector } from '@vmkit/vmdk-driver';
+/** @deprecated Use `DatastoreSelector` from `@vmkit/vmdk-driver` (this is the same class). */
+export const DatastoreSelector = DatastoreSelectorNew;
+/** @deprecated Use `DatastoreSelector` from `@vmkit/vmdk-driver` (this is the same class). */
+export type DatastoreSelector = DatastoreSelectorNew;
