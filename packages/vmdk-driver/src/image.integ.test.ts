@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -126,6 +126,31 @@ describe('copy_image_to_volume and copy_volume_to_image', () => {
     expect(now[0]!.ref.value).not.toBe(old.ref.value);
     expect(now[0]!.name).toBe(`volume-${v.id}`);
     await eager.deleteVolume(v);
+  }, 60_000);
+});
+
+describe('backup and restore through the VMDK connector', () => {
+  it('backs a volume up to a file and restores it into another volume', async () => {
+    const raw = rawDisk(4 * MiB);
+    await storeImage('img-backup', raw, 'preallocated');
+    const a = vol();
+    await driver.copyImageToVolume(a, 'img-backup', store.source('img-backup'));
+    const file = join(dir, 'backup.vmdk');
+    const { size, sha256 } = await driver.backupVolume(a, createWriteStream(file));
+    expect(size).toBe(readFileSync(file).length);
+    expect(sha256).toMatch(/^[0-9a-f]{64}$/);
+    execFileSync('qemu-img', ['compare', '-q', '-f', 'raw', '-F', 'vmdk', join(dir, 'img-backup.raw'), file]);
+    // The backup left the source as it was: same backing, same disk, no snapshot.
+    const sa = (await backingOf(fx.session, a.id))!;
+    expect(sa.snapshots).toEqual([]);
+
+    const b = vol();
+    await driver.createVolume(b);
+    await driver.restoreBackup(b, createReadStream(file));
+    await expectVolumeHolds(b, raw);
+    expect((await backingOf(fx.session, b.id))!.disks).toHaveLength(1);
+    await driver.deleteVolume(a);
+    await driver.deleteVolume(b);
   }, 60_000);
 });
 

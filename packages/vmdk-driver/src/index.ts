@@ -25,6 +25,6 @@ export { DatastoreSelector, chooseDatastore, defaultDatastoreTypes, filterDatast
 export type { DatastoreCandidate, DatastoreChoice, DatastoreRequirements, HostCandidate, SelectionInventory, SelectionOptions } from './datastore.js';
 export { DRIVER_VERSION, VmdkDriver } from './driver.js';
 export type { VmdkDriverOptions } from './driver.js';
-export type { ConnectorProperties, ExistingReference, Snapshot, SnapshotModelUpdate, Volume, VmdkConnectionInfo, VolumeStats } from './types.js';
+export type { ConnectorProperties, ExistingReference, Snapshot, SnapshotModelUpdate, Volume, VolumeStats } from './types.js';
 export { stageImage, toStreamOptimized, validateImage } from './image.js';
 export type { ImagePipelineOptions, StagedImage, StreamOptimizedDisk, VmdkImage } from './image.js';

@@ -51,44 +51,6 @@ export interface ConnectorProperties {
   [key: string]: unknown;
 }
 
-/**
- * What `initializeConnection` returns: Cinder's `connection_info` for `driver_volume_type: 'vmdk'`.
- * `data.config` carries no password: a clone ticket (`vmware_clone_ticket`) lets the connector log in
- * as this session, once.
- */
-export interface VmdkConnectionInfo {
-  driver_volume_type: 'vmdk';
-  data: {
-    /** The backing VM's moref value. */
-    volume: string;
-    volume_id: string;
-    name: string;
-    /** The storage profile's id, or null. */
-    profile_id: string | null;
-    /** Bytes; present when the connector said `platform` and `os_type` (a host attach). */
-    vmdk_size?: number;
-    /** `[ds] dir/file.vmdk`. */
-    vmdk_path?: string;
-    /** Datastore and datacenter moref values. */
-    datastore?: string;
-    datacenter?: string;
-    /** How the connector reaches vCenter. */
-    config?: {
-      vmware_host_ip: string;
-      vmware_host_port: number;
-      vmware_host_username: string;
-      /** A one-use clone ticket (SessionManager.AcquireCloneTicket) instead of Cinder's password. Secret. */
-      vmware_clone_ticket: string;
-      vmware_api_retry_count: number;
-      vmware_task_poll_interval: number;
-      vmware_ca_file: string | undefined;
-      vmware_insecure: boolean;
-      vmware_tmp_dir: string;
-      vmware_image_transfer_timeout_secs: number;
-    };
-  };
-}
-
 /** Cinder's volume stats (`get_volume_stats`). */
 export interface VolumeStats {
   volume_backend_name: string;
