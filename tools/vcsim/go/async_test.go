@@ -25,7 +25,7 @@ func TestTaskDelayRunsTasksAsynchronouslyWithProgress(t *testing.T) {
 	r, c := testServer(t, "-control", "-vm", "1", "-cluster", "0")
 	ctx := context.Background()
 	vm := firstVM(t, c)
-	control(t, r, "task-delay", `{"ms":600}`)
+	control(t, r, "task-delay", `{"ms":1500}`)
 
 	res, err := methods.ReconfigVM_Task(ctx, c, &types.ReconfigVM_Task{This: vm.Self, Spec: types.VirtualMachineConfigSpec{Annotation: "async"}})
 	if err != nil {
@@ -33,7 +33,7 @@ func TestTaskDelayRunsTasksAsynchronouslyWithProgress(t *testing.T) {
 	}
 	states := map[types.TaskInfoState]bool{}
 	progressed := false
-	for i := 0; i < 200; i++ {
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
 		info := taskInfo(t, c, res.Returnval)
 		states[info.State] = true
 		if info.State == types.TaskInfoStateRunning && info.Progress > 0 {
@@ -56,7 +56,7 @@ func TestTaskDelayRunsTasksAsynchronouslyWithProgress(t *testing.T) {
 	if info := taskInfo(t, c, res2.Returnval); info.State == types.TaskInfoStateError || info.State == types.TaskInfoStateSuccess {
 		t.Fatalf("task finished at once: %v", info.State)
 	}
-	for i := 0; i < 200; i++ {
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); {
 		info := taskInfo(t, c, res2.Returnval)
 		if info.State == types.TaskInfoStateError {
 			if _, ok := info.Error.Fault.(*types.InvalidPowerState); !ok {
@@ -106,11 +106,11 @@ func TestLeaseTimeoutExpiresLeasesWithoutProgress(t *testing.T) {
 	r, c := testServer(t, "-control", "-vm", "1", "-cluster", "0")
 	ctx := context.Background()
 	vm := firstVM(t, c)
-	control(t, r, "lease-timeout", `{"ms":300}`)
+	control(t, r, "lease-timeout", `{"ms":800}`)
 
 	idle := importLease(t, c, vm, "idle")
 	busy := importLease(t, c, vm, "busy")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for leaseState(t, c, idle).State != types.HttpNfcLeaseStateError && time.Now().Before(deadline) {
 		if _, err := methods.HttpNfcLeaseProgress(ctx, c, &types.HttpNfcLeaseProgress{This: busy, Percent: 10}); err != nil {
 			t.Fatal(err)
@@ -152,7 +152,7 @@ func TestLeaseTimeoutExpiresExportLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for leaseState(t, c, res.Returnval).State != types.HttpNfcLeaseStateError && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}

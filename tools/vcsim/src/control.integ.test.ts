@@ -144,11 +144,11 @@ describe('the control endpoint', () => {
           )
         ).body,
       )?.[1];
-    await sim.control.setTaskDelay(400);
+    await sim.control.setTaskDelay(1500);
     const task = /<returnval type="Task">([^<]+)</.exec((await soap.call(reconfig)).body)![1]!;
     expect(['queued', 'running']).toContain(await state(task));
     let s = await state(task);
-    for (let i = 0; i < 200 && s !== 'success'; i++) {
+    for (let i = 0; i < 1000 && s !== 'success'; i++) {
       await new Promise((r) => setTimeout(r, 20));
       s = await state(task);
     }
