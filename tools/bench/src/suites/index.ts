@@ -3,6 +3,7 @@ import { sessionSuite } from './session.js';
 import { simSuite } from './sim.js';
 import { vimSuite } from './vim.js';
 import { transferSuite } from './transfer.js';
+import { driverSuite } from './driver.js';
 
 /** Every suite by name; later packages add theirs here. */
-export const suites: ReadonlyMap<string, Suite> = new Map([simSuite, sessionSuite, transferSuite, vimSuite].map((s) => [s.name, s]));
+export const suites: ReadonlyMap<string, Suite> = new Map([simSuite, sessionSuite, transferSuite, vimSuite, driverSuite].map((s) => [s.name, s]));
