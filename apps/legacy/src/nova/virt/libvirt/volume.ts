@@ -5,7 +5,7 @@
  * @deprecated Import from `@vmkit/connector` instead; the README of `@vmkit/legacy` maps every name.
  * @packageDocumentation
  */
-import { IscsiConnector, getConnectorProperties } from '@vmkit/connector';
+import { IscsiConnector, VmdkConnector as VmdkConnectorNew, getConnectorProperties } from '@vmkit/connector';
 import { warnLegacyPath } from '../../../warn.js';
 
 warnLegacyPath('nova/virt/libvirt/volume');
@@ -22,3 +22,8 @@ export type ISCSIConnector = IscsiConnector;
 
 /** @deprecated Use `getConnectorProperties` from `@vmkit/connector` (this is the same function). */
 export const get_connector_properties = getConnectorProperties;
+
+/** @deprecated Use `VmdkConnector` from `@vmkit/connector` (this is the same class). */
+export const VmdkConnector = VmdkConnectorNew;
+/** @deprecated Use `VmdkConnector` from `@vmkit/connector` (this is the same class). */
+export type VmdkConnector = VmdkConnectorNew;
