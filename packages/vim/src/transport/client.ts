@@ -265,7 +265,7 @@ export class VimClient {
   /** The innermost round trip: one HTTP exchange. */
   private async send(call: SoapCall): Promise<unknown> {
     const { method, endpoint, signal } = call;
-    signal?.throwIfAborted();
+    if (signal?.aborted === true) throw new VimAbortError(`${method} aborted before it was sent`, { cause: signal.reason });
     const header =
       `<operationID>${escapeXml(call.operationId)}</operationID>` +
       (endpoint === 'pbm' && this.cookie !== undefined ? `<vcSessionCookie>${escapeXml(this.cookie.replace(/^"|"$/g, ''))}</vcSessionCookie>` : '');
