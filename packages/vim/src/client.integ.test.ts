@@ -91,7 +91,9 @@ describe('VimClient against the simulator', () => {
         numCPUs: 1,
         memoryMB: 64,
         deviceChange: [
-          { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } },
+          // scsiCtlrUnitNumber as govmomi and vCenter's UI set it: the simulator (Go, omitempty) cannot tell
+          // an absent one from 0 and would then see unit 0 as the controller's own.
+          { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } },
           {
             operation: 'add',
             fileOperation: 'create',
