@@ -250,7 +250,12 @@ func checkCreateVM(req interface{}) (types.BaseMethodFault, string, bool) {
 func unitRange(c types.BaseVirtualDevice) (max int32, own int32, limited bool) {
 	switch x := c.(type) {
 	case types.BaseVirtualSCSIController:
-		return 15, x.GetVirtualSCSIController().ScsiCtlrUnitNumber, true
+		// The controller's own unit is 7 on vSphere; the decoder cannot tell an absent value from 0.
+		own := x.GetVirtualSCSIController().ScsiCtlrUnitNumber
+		if own == 0 {
+			own = 7
+		}
+		return 15, own, true
 	case *types.VirtualIDEController:
 		return 1, -1, true
 	case types.BaseVirtualSATAController:

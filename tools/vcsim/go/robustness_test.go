@@ -198,6 +198,15 @@ func TestDeviceSpecsAreValidated(t *testing.T) {
 	if status != 200 {
 		t.Errorf("a valid disk add: %d %s", status, body)
 	}
+
+	// A new SCSI controller without scsiCtlrUnitNumber uses unit 7, so a disk may take unit 0.
+	status, body = rawSOAP(t, r, c, `<CreateVM_Task xmlns="urn:vim25"><_this type="Folder">`+vm.Parent.Value+`</_this><config><name>unit0</name><guestId>otherGuest</guestId>`+
+		`<files><vmPathName>[LocalDS_0]</vmPathName></files><deviceChange><operation>add</operation><device xsi:type="VirtualLsiLogicController"><key>1000</key><busNumber>0</busNumber><sharedBus>noSharing</sharedBus></device></deviceChange>`+
+		`<deviceChange><operation>add</operation><fileOperation>create</fileOperation><device xsi:type="VirtualDisk"><key>-1</key><backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName></fileName><diskMode>persistent</diskMode></backing>`+
+		`<controllerKey>1000</controllerKey><unitNumber>0</unitNumber><capacityInKB>1024</capacityInKB></device></deviceChange></config><pool type="ResourcePool">`+vm.ResourcePool.Value+`</pool></CreateVM_Task>`)
+	if status != 200 {
+		t.Errorf("a disk at unit 0 of a new controller: %d %s", status, body)
+	}
 }
 
 func itoa(n int32) string   { return strconv.Itoa(int(n)) }
