@@ -94,7 +94,7 @@ describe('generate', () => {
 
   it('writes TypeScript that type-checks under the repository settings', () => {
     expect(typeCheck(generate(fixture(), options))).toEqual([]);
-  });
+  }, 60_000); // a TypeScript program: ~2 s alone, far more on a loaded machine
 
   it('maps wire types to TypeScript, roots carry _type, polymorphic members take the union', () => {
     const types = file('types.ts');
