@@ -13,10 +13,8 @@ package main
 // registry (VmkitProbe, called internally with the caller's session cookie) hands the lease over.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/ioutil"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -199,14 +197,11 @@ func asyncLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := ioutil.ReadAll(r.Body)
-		_ = r.Body.Close()
+		r, body, method, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		method := soapMethod(body)
 		switch method {
 		case "HttpNfcLeaseProgress", "HttpNfcLeaseComplete", "HttpNfcLeaseAbort", "HttpNfcLeaseGetManifest":
 			if m := thisRef.FindSubmatch(body); m != nil && leaseCall(string(m[1]), method) {

@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -209,6 +210,37 @@ func writeJSON(w http.ResponseWriter, status int, v interface{}) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+type soapKey struct{}
+
+type soapInfo struct {
+	body   []byte
+	method string
+}
+
+// soapOf reads a SOAP request's body once per request (the layers inside get it from the request's
+// context) and returns the request to pass on, the body and the method called.
+func soapOf(r *http.Request) (*http.Request, []byte, string, error) {
+	if info, ok := r.Context().Value(soapKey{}).(*soapInfo); ok {
+		r.Body = ioutil.NopCloser(bytes.NewReader(info.body))
+		return r, info.body, info.method, nil
+	}
+	body, err := ioutil.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		return r, nil, "", err
+	}
+	r = withSoapBody(r, body)
+	return r, body, r.Context().Value(soapKey{}).(*soapInfo).method, nil
+}
+
+// withSoapBody gives a request a new body, for the handler and the layers inside.
+func withSoapBody(r *http.Request, body []byte) *http.Request {
+	r = r.WithContext(context.WithValue(r.Context(), soapKey{}, &soapInfo{body: body, method: soapMethod(body)}))
+	r.Body = ioutil.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return r
+}
+
 // soapMethod returns the name of the first element inside the SOAP body: the method called.
 func soapMethod(body []byte) string {
 	d := xml.NewDecoder(bytes.NewReader(body))
@@ -345,14 +377,11 @@ func controlLayer(m *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := ioutil.ReadAll(r.Body)
-		_ = r.Body.Close()
+		r, _, method, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		method := soapMethod(body)
 		if method == "" {
 			next.ServeHTTP(w, r)
 			return

@@ -12,11 +12,9 @@ package main
 //     control endpoint's `datastore` request does (and `reset` undoes it).
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"flag"
 	"fmt"
-	"io/ioutil"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -280,14 +278,12 @@ func refreshKeepsOverrides(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := ioutil.ReadAll(r.Body)
-		_ = r.Body.Close()
+		r, _, method, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		if soapMethod(body) != "RefreshDatastore" {
+		if method != "RefreshDatastore" {
 			next.ServeHTTP(w, r)
 			return
 		}

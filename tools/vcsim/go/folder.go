@@ -10,8 +10,6 @@ package main
 //   - a path that climbs out of the datastore (`..`) is refused (400).
 
 import (
-	"bytes"
-	"io/ioutil"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -60,14 +58,12 @@ func folderLayer(_ *simulator.Model, next http.Handler) http.Handler {
 
 // recordTicket passes an /sdk call through and remembers the tickets that AcquireGenericServiceTicket hands out.
 func recordTicket(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	body, err := ioutil.ReadAll(r.Body)
-	_ = r.Body.Close()
+	r, body, method, err := soapOf(r)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	r.Body = ioutil.NopCloser(bytes.NewReader(body))
-	if soapMethod(body) != "AcquireGenericServiceTicket" {
+	if method != "AcquireGenericServiceTicket" {
 		next.ServeHTTP(w, r)
 		return
 	}

@@ -11,8 +11,6 @@ package main
 //     optionally within one datacenter.
 
 import (
-	"bytes"
-	"io/ioutil"
 	"net/http"
 	"strings"
 	"time"
@@ -170,14 +168,12 @@ func findAllByUUIDLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := ioutil.ReadAll(r.Body)
-		_ = r.Body.Close()
+		r, body, method, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		if soapMethod(body) != "FindAllByUuid" {
+		if method != "FindAllByUuid" {
 			next.ServeHTTP(w, r)
 			return
 		}

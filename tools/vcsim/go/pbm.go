@@ -15,7 +15,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io/ioutil"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -150,13 +149,11 @@ func pbmLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := ioutil.ReadAll(r.Body)
-		_ = r.Body.Close()
+		r, body, method, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		r.Body = ioutil.NopCloser(bytes.NewReader(body))
 		// The vCenter session passed as the vcSessionCookie header authenticates like the cookie.
 		session := ""
 		if ck, err := r.Cookie(soap.SessionCookieName); err == nil {
@@ -165,7 +162,6 @@ func pbmLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			session = string(m[1])
 			r.AddCookie(&http.Cookie{Name: soap.SessionCookieName, Value: session})
 		}
-		method := soapMethod(body)
 		switch method {
 		case "PbmQueryMatchingHub", "PbmQueryAssociatedEntity", "PbmQueryAssociatedProfile":
 		default:
@@ -283,14 +279,11 @@ func profileOf(specs []types.BaseVirtualMachineProfileSpec) (string, bool) {
 // recordProfiles passes an /sdk call through and, for calls that name storage profiles, records the
 // associations once the call's task has succeeded.
 func recordProfiles(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	body, err := ioutil.ReadAll(r.Body)
-	_ = r.Body.Close()
+	r, body, method, err := soapOf(r)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	r.Body = ioutil.NopCloser(bytes.NewReader(body))
-	method := soapMethod(body)
 	switch method {
 	case "CreateVM_Task", "ReconfigVM_Task", "CloneVM_Task", "RelocateVM_Task":
 	default:

@@ -24,7 +24,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io/ioutil"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -67,14 +66,15 @@ func robustnessLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := ioutil.ReadAll(r.Body)
-		_ = r.Body.Close()
+		r, body, method, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		body = naiveTime.ReplaceAll(body, []byte(">${1}Z<"))
-		method := soapMethod(body)
+		if fixed := naiveTime.ReplaceAll(body, []byte(">${1}Z<")); !bytes.Equal(fixed, body) {
+			body = fixed
+			r = withSoapBody(r, body)
+		}
 		var restore func()
 		if c, ok := checks[method]; ok && strings.HasPrefix(r.URL.Path, "/sdk") {
 			if m, err := simulator.UnmarshalBody(types.TypeFunc(), body); err == nil {
@@ -93,8 +93,7 @@ func robustnessLayer(_ *simulator.Model, next http.Handler) http.Handler {
 				}
 			}
 		}
-		r.Body = ioutil.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
+		r = withSoapBody(r, body)
 		defer func() {
 			p := recover()
 			if p == nil {
