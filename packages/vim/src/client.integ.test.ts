@@ -40,7 +40,7 @@ async function waitTask(task: ManagedObjectReference): Promise<Record<string, un
   }
 }
 
-describe('VimClient against the simulator', () => {
+describe('VimClient against the simulator', { timeout: 30_000 }, () => {
   it('negotiates the version and retrieves the service content', () => {
     expect(client.version).toMatch(/^\d+\.\d+/);
     expect(content._type).toBe('ServiceContent');

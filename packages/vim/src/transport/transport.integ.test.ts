@@ -31,7 +31,7 @@ function tappedAgent(seen: Seen[], options: Agent.Options = {}): Dispatcher {
   });
 }
 
-describe('transport over http', () => {
+describe('transport over http', { timeout: 30_000 }, () => {
   let sim: Simulator;
   let client: VimClient;
   let content: ServiceContent;
@@ -114,7 +114,7 @@ describe('transport over http', () => {
   });
 });
 
-describe('transport over https', () => {
+describe('transport over https', { timeout: 30_000 }, () => {
   let sim: Simulator;
 
   beforeAll(async () => {
