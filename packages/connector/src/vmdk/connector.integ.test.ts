@@ -213,6 +213,21 @@ describe('VmdkConnector against the simulator', () => {
     expect((await vmNames()).sort()).toEqual(vmsBefore.sort());
   }, 60_000);
 
+  it('refuses a file whose disk is not the volume\'s size, before anything moves', async () => {
+    const before = randomBytes(SIZE);
+    const vm = await makeVolume(before);
+    const oldPath = await diskPath(vm);
+    await using connector = new VmdkConnector();
+    const info = await connectionInfo(vm);
+    const dev = await connector.connectVolume(info);
+    await writeLocal(dev, randomBytes(2 * SIZE));
+    const imports = await sim.control.calls('ImportVApp');
+    await expect(connector.disconnectVolume(info, dev)).rejects.toMatchObject({ code: 'VMKIT_CONNECTOR_CAPACITY_MISMATCH' });
+    expect(await sim.control.calls('ImportVApp')).toBe(imports);
+    expect(await diskPath(vm)).toBe(oldPath);
+    expect(existsSync(dev.path)).toBe(true);
+  }, 60_000);
+
   // Each step of the write-back, failing once: the volume keeps its disk and bytes, nothing temporary
   // remains, and the local file stays for another try.
   const steps: [string, string][] = [

@@ -247,6 +247,11 @@ class DiskSwap {
       throw new ConnectorError(`the attached file ${this.file} is not a VMDK any more`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO', { cause });
     });
     if (image.diskType !== 'streamOptimized') throw new ConnectorError(`the attached file is a ${image.diskType} VMDK, not the stream-optimized one attach wrote`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO');
+    // The volume's size is the driver's record: a disk of another size would change it behind its back.
+    const volumeBytes = diskBytes(oldDisk);
+    if (volumeBytes !== undefined && image.capacity !== volumeBytes) {
+      throw new ConnectorError(`the attached file holds a disk of ${image.capacity} bytes, the volume's is ${volumeBytes}: refused, nothing was changed`, 'VMKIT_CONNECTOR_CAPACITY_MISMATCH');
+    }
     const pool = props.resourcePool as ManagedObjectReference | undefined;
     if (pool === undefined) throw new ConnectorError(`the backing VM ${this.data.volume} has no resource pool (a template?)`, 'VMKIT_CONNECTOR_UNEXPECTED_BACKING');
     const oldPath = DatastorePath.parse(oldDisk.backing.fileName);
@@ -451,6 +456,12 @@ async function backingDisk(
     throw new ConnectorError(`the disk of VM ${vm.value} has a ${b?._type ?? 'missing'} backing, not a VMDK file`, 'VMKIT_CONNECTOR_UNEXPECTED_BACKING');
   }
   return { disk: disk as DiskDevice, props };
+}
+
+/** A disk's capacity in bytes (`capacityInBytes`, else `capacityInKB`). */
+function diskBytes(disk: vim.VirtualDisk): number | undefined {
+  if (typeof disk.capacityInBytes === 'number' && disk.capacityInBytes > 0) return disk.capacityInBytes;
+  return typeof disk.capacityInKB === 'number' ? disk.capacityInKB * 1024 : undefined;
 }
 
 /** The datacenter an entity lives in, found by walking up its parents. */
