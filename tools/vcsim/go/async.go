@@ -45,8 +45,10 @@ type watchedLease struct {
 var probeRef = types.ManagedObjectReference{Type: "VmkitProbe", Value: "vmkit-probe"}
 
 // vmkitProbe is registered under probeRef; its one method is called internally, never by clients.
+// It embeds a mo type, as every object in the registry must (SearchIndex and the property collector
+// look for one in whatever they iterate over).
 type vmkitProbe struct {
-	types.ManagedObjectReference
+	mo.ExtensibleManagedObject
 }
 
 // VmkitWatchLease is the internal request that starts the expiry watch of a lease.
@@ -68,7 +70,7 @@ func (b *vmkitWatchLeaseBody) Fault() *soap.Fault { return b.Fault_ }
 func init() {
 	types.Add("VmkitWatchLease", reflect.TypeOf((*VmkitWatchLease)(nil)).Elem())
 	beforeServe = append(beforeServe, func(*simulator.Model) error {
-		simulator.Map.Put(&vmkitProbe{ManagedObjectReference: probeRef})
+		simulator.Map.Put(&vmkitProbe{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: probeRef}})
 		return nil
 	})
 	httpLayers = append(httpLayers, asyncLayer)

@@ -59,3 +59,14 @@ func TestFindAllByUuid(t *testing.T) {
 		t.Fatalf("an unknown uuid: %v %v", res, err)
 	}
 }
+
+// Every object this harness adds to the registry must embed a mo type: the simulator's SearchIndex
+// iterates over all of them (a probe without one made FindByUuid fail).
+func TestFindByUuidStillWorks(t *testing.T) {
+	_, c := testServer(t, "-vm", "1", "-cluster", "0")
+	vm := firstVM(t, c)
+	res, err := methods.FindByUuid(context.Background(), c, &types.FindByUuid{This: *c.ServiceContent.SearchIndex, Uuid: vm.Config.InstanceUuid, VmSearch: true, InstanceUuid: types.NewBool(true)})
+	if err != nil || res.Returnval == nil || *res.Returnval != vm.Self {
+		t.Fatalf("FindByUuid: %v %v", res, err)
+	}
+}
