@@ -213,7 +213,7 @@ describe('VmdkConnector against the simulator', () => {
     expect((await vmNames()).sort()).toEqual(vmsBefore.sort());
   }, 60_000);
 
-  it('refuses a file whose disk is not the volume\'s size, before anything moves', async () => {
+  it('refuses a file whose disk is larger than the volume, before anything moves', async () => {
     const before = randomBytes(SIZE);
     const vm = await makeVolume(before);
     const oldPath = await diskPath(vm);
@@ -226,6 +226,20 @@ describe('VmdkConnector against the simulator', () => {
     expect(await sim.control.calls('ImportVApp')).toBe(imports);
     expect(await diskPath(vm)).toBe(oldPath);
     expect(existsSync(dev.path)).toBe(true);
+  }, 60_000);
+
+  it('writes a smaller disk (a backup of a smaller volume) into the start of the volume, which keeps its size', async () => {
+    const vm = await makeVolume(randomBytes(SIZE));
+    await using connector = new VmdkConnector();
+    const info = await connectionInfo(vm);
+    const dev = await connector.connectVolume(info);
+    const small = randomBytes(SIZE / 4);
+    await writeLocal(dev, small);
+    expect((await connector.disconnectVolume(info, dev)).uploaded).toBe(true);
+    const now = await contents(vm);
+    expect(now.length).toBe(SIZE);
+    expect(sha(now.subarray(0, small.length))).toBe(sha(small));
+    expect(now.subarray(small.length).every((b) => b === 0)).toBe(true);
   }, 60_000);
 
   // Each step of the write-back, failing once: the volume keeps its disk and bytes, nothing temporary

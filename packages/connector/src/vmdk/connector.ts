@@ -247,10 +247,11 @@ class DiskSwap {
       throw new ConnectorError(`the attached file ${this.file} is not a VMDK any more`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO', { cause });
     });
     if (image.diskType !== 'streamOptimized') throw new ConnectorError(`the attached file is a ${image.diskType} VMDK, not the stream-optimized one attach wrote`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO');
-    // The volume's size is the driver's record: a disk of another size would change it behind its back.
-    const volumeBytes = diskBytes(oldDisk);
-    if (volumeBytes !== undefined && image.capacity !== volumeBytes) {
-      throw new ConnectorError(`the attached file holds a disk of ${image.capacity} bytes, the volume's is ${volumeBytes}: refused, nothing was changed`, 'VMKIT_CONNECTOR_CAPACITY_MISMATCH');
+    // The volume's size is the driver's record: the new disk gets exactly that size. A smaller image
+    // (a backup of a smaller volume) fills its start and the rest reads as zeros; a larger one cannot fit.
+    const volumeBytes = diskBytes(oldDisk) ?? image.capacity;
+    if (image.capacity > volumeBytes) {
+      throw new ConnectorError(`the attached file holds a disk of ${image.capacity} bytes, larger than the volume's ${volumeBytes}: refused, nothing was changed`, 'VMKIT_CONNECTOR_CAPACITY_MISMATCH');
     }
     const pool = props.resourcePool as ManagedObjectReference | undefined;
     if (pool === undefined) throw new ConnectorError(`the backing VM ${this.data.volume} has no resource pool (a template?)`, 'VMKIT_CONNECTOR_UNEXPECTED_BACKING');
@@ -260,8 +261,8 @@ class DiskSwap {
 
     let newPath: string;
     try {
-      newPath = await this.stage(oldDisk, oldPath, image.capacity, pool, vpx ? (props.parent as ManagedObjectReference | undefined) : undefined, dc);
-      await this.swap(oldDisk, newPath, image.capacity);
+      newPath = await this.stage(oldDisk, oldPath, volumeBytes, pool, vpx ? (props.parent as ManagedObjectReference | undefined) : undefined, dc);
+      await this.swap(oldDisk, newPath, volumeBytes);
     } catch (err) {
       await this.undo(err, dc);
       throw err;
