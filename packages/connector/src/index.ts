@@ -25,6 +25,6 @@ export type { CommandExecutor, CommandExecutorOptions, CommandOptions, CommandRe
 export { IscsiConnector, parseSendTargets } from './iscsi.js';
 export type { IscsiConnectionData, IscsiConnectionInfo, IscsiConnectorOptions, IscsiDeviceInfo } from './iscsi.js';
 export { VmdkConnector } from './vmdk/connector.js';
-export type { VmdkConnectorOptions, VmdkDetachResult, VmdkDeviceInfo } from './vmdk/connector.js';
+export type { VmdkConnectorOptions, VmdkDetachResult, VmdkDeviceInfo, VmdkDisconnectOptions } from './vmdk/connector.js';
 export { connectorProtocols, createConnector } from './factory.js';
 export type { ConnectorFactoryOptions, ConnectorProtocol } from './factory.js';

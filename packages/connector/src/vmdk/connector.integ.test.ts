@@ -193,6 +193,22 @@ describe('VmdkConnector against the simulator', () => {
     expect(existsSync(dev.path)).toBe(false);
   }, 60_000);
 
+  it('with discard, gives a changed file up without writing it back', async () => {
+    const before = randomBytes(SIZE);
+    const vm = await makeVolume(before);
+    const oldPath = await diskPath(vm);
+    const connector = new VmdkConnector();
+    const info = await connectionInfo(vm);
+    const dev = await connector.connectVolume(info);
+    await writeLocal(dev, randomBytes(SIZE));
+    const imports = await sim.control.calls('ImportVApp');
+    expect(await connector.disconnectVolume(info, dev, { discard: true })).toEqual({ uploaded: false });
+    expect(await sim.control.calls('ImportVApp')).toBe(imports);
+    expect(existsSync(dev.path)).toBe(false);
+    expect(await diskPath(vm)).toBe(oldPath);
+    expect(sha(await contents(vm))).toBe(sha(before));
+  }, 60_000);
+
   it('refuses a backing with a snapshot before anything moves, and keeps the local file', async () => {
     const before = randomBytes(SIZE);
     const vm = await makeVolume(before);

@@ -40,6 +40,15 @@ export interface VmdkDeviceInfo {
   size: number;
 }
 
+/** Options of {@link VmdkConnector.disconnectVolume}. */
+export interface VmdkDisconnectOptions extends DisconnectOptions {
+  /**
+   * Give the attachment up without writing the file back, changed or not (after a restore that failed
+   * half-way, say): the local file is removed and the volume stays as it is.
+   */
+  discard?: boolean;
+}
+
 /** What {@link VmdkConnector.disconnectVolume} did. */
 export interface VmdkDetachResult {
   /** Whether the file had changed and was written back into the volume. */
@@ -114,7 +123,8 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
   }
 
   /**
-   * Detaches: when the file's modification time or size changed, writes it back into the volume —
+   * Detaches: when the file's modification time or size changed (and `discard` is not set), writes it
+   * back into the volume —
    * checks (no snapshots on the backing, one disk, a stream-optimized file), imports it into a
    * temporary VM, unregisters that VM, moves the new disk next to the old one and deletes the
    * temporary VM's folder, then swaps the disks in one `ReconfigVM_Task` (the old disk removed without
@@ -127,14 +137,14 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
    * Any other failure before the swap leaves the volume exactly as it was, nothing temporary behind,
    * and the local file in place.
    */
-  async disconnectVolume(info: VmdkConnectionInfo, device: VmdkDeviceInfo, options: DisconnectOptions = {}): Promise<VmdkDetachResult> {
+  async disconnectVolume(info: VmdkConnectionInfo, device: VmdkDeviceInfo, options: VmdkDisconnectOptions = {}): Promise<VmdkDetachResult> {
     const data = parseVmdkConnectionInfo(info).data;
     checkDevice(device);
     const st = await stat(device.path).catch((cause: unknown) => {
       throw new ConnectorError(`the attached file ${device.path} is gone`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO', { cause });
     });
     const attachment = this.attachments.get(data.volume_id);
-    if (st.mtimeMs === device.mtime && st.size === device.size) {
+    if (options.discard === true || (st.mtimeMs === device.mtime && st.size === device.size)) {
       await this.release(data.volume_id);
       await unlink(device.path);
       return { uploaded: false };
