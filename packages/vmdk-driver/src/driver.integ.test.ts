@@ -147,6 +147,52 @@ describe('clones and extend', () => {
   });
 });
 
+describe('volumes attached to an instance', () => {
+  it('a template snapshot and a full clone are taken out of the instance, with only the volume\'s disk', async () => {
+    const src = vol({ size: 2 });
+    await driver.createVolume(src);
+    const srcDisk = (await backingOf(fx.session, src.id))!.disks[0]!;
+    const inst = vol();
+    await driver.createVolume(inst); // stands in for the instance: a VM with a disk of its own
+    const instRef = (await backingOf(fx.session, inst.id))!.ref;
+    const own = (await driver.volumeops.getDiskInfo(instRef))!;
+    // Attach the volume's disk to the instance as Nova does: a second disk, its UUID in extraConfig volume-<id>.
+    // (vSphere assigns disk UUIDs itself; the simulator reports none unless given one, so it is given here.)
+    await driver.volumeops.reconfigure(instRef, {
+      deviceChange: [
+        {
+          operation: 'add',
+          device: { _type: 'VirtualDisk', key: -1, controllerKey: own.controllerKey, unitNumber: 1, capacityInKB: srcDisk.capacity / 1024, backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: srcDisk.path, diskMode: 'persistent', uuid: '6000C29a-1111-2222-3333-444455556666' } },
+        },
+      ],
+    });
+    const attachedDisk = (await driver.volumeops.getDisks(instRef)).find((d) => d.path === srcDisk.path)!;
+    expect(attachedDisk.uuid).toBeTruthy();
+    await driver.volumeops.updateExtraConfig(instRef, { [`volume-${src.id}`]: attachedDisk.uuid! });
+    const attached: Volume = { ...src, status: 'in-use', attachedInstanceUuids: [inst.id] };
+
+    const snap = { id: randomUUID(), volume: attached, volumeSize: 2 };
+    const { providerLocation } = (await driver.createSnapshot(snap))!;
+    const template = (await inventory(fx.session)).vms.find((x) => x.name === `snapshot-${snap.id}`)!;
+    expect(template.template).toBe(true);
+    expect(template.disks.map((d) => d.capacity)).toEqual([2 * GiB]);
+
+    const clone = vol({ size: 3 });
+    await driver.createClonedVolume(clone, attached);
+    const cb = (await backingOf(fx.session, clone.id))!;
+    expect(cb.disks).toHaveLength(1);
+    expect(cb.disks[0]!.capacity).toBe(3 * GiB);
+    const left = (await inventory(fx.session)).vms.filter((x) => x.name.startsWith(`volume-${clone.id}-tmp`));
+    expect(left).toEqual([]); // the temporary clone is gone
+    expect((await driver.volumeops.getDisks(instRef)).length).toBe(2); // the instance keeps both disks
+
+    await expect(cow.createSnapshot({ id: randomUUID(), volume: attached })).rejects.toBeInstanceOf(InvalidVolumeError);
+    await driver.deleteSnapshot({ ...snap, providerLocation: providerLocation! });
+    await driver.volumeops.reconfigure(instRef, { deviceChange: [{ operation: 'remove', device: attachedDisk.device }] });
+    for (const x of [clone, inst, src]) await driver.deleteVolume(x);
+  });
+});
+
 describe('attach, transfer, manage, retype, stats', () => {
   it('initialize_connection creates a lazy backing and returns Cinder-shaped info with a clone ticket, no password', async () => {
     const lazy = await fx.driver();

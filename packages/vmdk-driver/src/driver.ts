@@ -395,7 +395,9 @@ export class VmdkDriver {
     const datastore = await this.volumeops.getDatastore(backing);
     const undo = new Undo();
     return undo.guard(async () => {
-      const template = await this.volumeops.cloneBacking(backing, { name, cloneType: 'full', folder, ...(datastore === undefined ? {} : { datastore }) });
+      const template = inUse(volume)
+        ? await this.cloneFromInstance(volume, name, { folder, datastore })
+        : await this.volumeops.cloneBacking(backing, { name, cloneType: 'full', folder, ...(datastore === undefined ? {} : { datastore }) });
       undo.push('delete the template clone', () => this.volumeops.deleteBacking(template));
       await this.volumeops.markAsTemplate(template);
       return { providerLocation: `${path}/${name}` };
@@ -520,7 +522,25 @@ export class VmdkDriver {
       }
       return;
     }
+    if (inUse(source)) {
+      await this.cloneAttachedVolume(volume, source);
+      return;
+    }
     await this.cloneAsVolume(volume, backing, undefined, 'full', source.size);
+  }
+
+  /** A full clone of an attached volume (Cinder's `_clone_attached_volume`): out of its instance into a temporary VM, whose disk the new backing adopts. */
+  private async cloneAttachedVolume(volume: Volume, source: Volume): Promise<void> {
+    const place = await this.placeVolume(volume);
+    const undo = new Undo();
+    const tmp = await this.cloneFromInstance(source, `${volumeName(volume)}-tmp-${randomUUID().slice(0, 8)}`, place);
+    undo.push('delete the temporary clone', () => this.volumeops.deleteBacking(tmp));
+    await undo.guard(async () => {
+      const disk = await this.requireDisk(tmp);
+      const backing = await this.adoptDisk(volume, tmp, disk, undo);
+      if (volume.size * GiB > disk.capacity) await this.extendBacking(backing, volume.size);
+    });
+    await this.volumeops.deleteBacking(tmp);
   }
 
   // ---- attach ----
@@ -712,26 +732,62 @@ export class VmdkDriver {
    */
   async manageExisting(volume: Volume, ref: ExistingReference): Promise<void> {
     const { vm, disk } = await this.existing(ref);
-    const specs = this.specs(volume);
     const undo = new Undo();
-    await undo.guard(async () => {
-      const host = await this.volumeops.getHost(vm);
-      const backing = await this.createBacking({ ...volume, size: Math.max(volume.size, Math.ceil(disk.capacity / GiB)) }, host, { diskLess: true });
-      undo.push('delete the new backing', () => this.volumeops.deleteBacking(backing));
-      await this.volumeops.detachDisk(vm, disk);
-      undo.push('reattach the disk to its VM', () => this.volumeops.attachDisk(vm, disk.path, { adapterType: disk.adapterType ?? 'lsiLogic', diskType: disk.diskType, sizeKb: Math.ceil(disk.capacity / 1024) }));
-      const backingDs = await this.volumeops.getDatastore(backing);
-      const dsName = backingDs === undefined ? DatastorePath.parse(disk.path).datastore : await this.datastoreName(backingDs);
-      const dest = new DatastorePath(dsName, volumeName(volume), `${volumeName(volume)}.vmdk`);
-      const dc = await this.volumeops.getDatacenter(vm);
-      let finalPath = disk.path;
-      if (dest.toString() !== disk.path) {
-        await this.volumeops.makeDirectory(new DatastorePath(dsName, volumeName(volume)).toString(), dc.ref);
-        await this.volumeops.moveDisk(disk.path, dest.toString(), dc.ref);
-        undo.push('move the disk back', () => this.volumeops.moveDisk(dest.toString(), disk.path, dc.ref));
-        finalPath = dest.toString();
-      }
-      await this.volumeops.attachDisk(backing, finalPath, { adapterType: specs.adapterType, diskType: specs.diskType, sizeKb: Math.ceil(disk.capacity / 1024) });
+    await undo.guard(() => this.adoptDisk(volume, vm, disk, undo));
+  }
+
+  /**
+   * Moves a VM's disk into a new disk-less backing of the volume (Cinder's `_manage_existing_int`),
+   * recording in `undo` how to put everything back.
+   */
+  private async adoptDisk(volume: Volume, vm: ManagedObjectReference, disk: DiskInfo, undo: Undo): Promise<ManagedObjectReference> {
+    const specs = this.specs(volume);
+    const host = await this.volumeops.getHost(vm);
+    const backing = await this.createBacking({ ...volume, size: Math.max(volume.size, Math.ceil(disk.capacity / GiB)) }, host, { diskLess: true });
+    undo.push('delete the new backing', () => this.volumeops.deleteBacking(backing));
+    await this.volumeops.detachDisk(vm, disk);
+    undo.push('reattach the disk to its VM', () => this.volumeops.reattachDisk(vm, disk));
+    const backingDs = await this.volumeops.getDatastore(backing);
+    const dsName = backingDs === undefined ? DatastorePath.parse(disk.path).datastore : await this.datastoreName(backingDs);
+    const dest = new DatastorePath(dsName, volumeName(volume), `${volumeName(volume)}.vmdk`);
+    const dc = await this.volumeops.getDatacenter(vm);
+    let finalPath = disk.path;
+    if (dest.toString() !== disk.path) {
+      await this.volumeops.makeDirectory(new DatastorePath(dsName, volumeName(volume)).toString(), dc.ref);
+      await this.volumeops.moveDisk(disk.path, dest.toString(), dc.ref);
+      undo.push('move the disk back', () => this.volumeops.moveDisk(dest.toString(), disk.path, dc.ref));
+      finalPath = dest.toString();
+    }
+    await this.volumeops.attachDisk(backing, finalPath, { adapterType: specs.adapterType, diskType: specs.diskType, sizeKb: Math.ceil(disk.capacity / 1024) });
+    return backing;
+  }
+
+  /**
+   * Full-clones the disk of an attached volume out of the instance it is attached to (Cinder's
+   * `_create_temp_backing_from_attached_vmdk`): the instance is found by the attachment's instance UUID,
+   * the disk by the UUID Nova keeps in the instance's extraConfig `volume-<id>`; every other disk is left
+   * out of the clone.
+   */
+  private async cloneFromInstance(
+    source: Volume,
+    name: string,
+    target: { folder: ManagedObjectReference; datastore?: ManagedObjectReference | undefined; host?: ManagedObjectReference; resourcePool?: ManagedObjectReference },
+  ): Promise<ManagedObjectReference> {
+    const instanceUuid = source.attachedInstanceUuids?.[0];
+    if (instanceUuid === undefined) throw new InvalidVolumeError(`volume ${source.id} is in use but names no instance (attachedInstanceUuids)`);
+    const instance = await this.volumeops.getBacking(instanceUuid);
+    if (instance === undefined) throw new InvalidVolumeError(`the instance ${instanceUuid} that volume ${source.id} is attached to does not exist`);
+    const deviceUuid = await this.volumeops.getExtraConfig(instance, `volume-${source.id}`);
+    const disk = (await this.volumeops.getDisks(instance)).find((d) => deviceUuid !== undefined && d.uuid?.toLowerCase() === deviceUuid.toLowerCase());
+    if (disk === undefined) throw new InvalidVolumeError(`instance ${instanceUuid} has no disk of volume ${source.id} (extraConfig volume-${source.id})`);
+    return this.volumeops.cloneBacking(instance, {
+      name,
+      cloneType: 'full',
+      folder: target.folder,
+      diskKeys: [disk.key],
+      ...(target.datastore === undefined ? {} : { datastore: target.datastore }),
+      ...(target.host === undefined ? {} : { host: target.host }),
+      ...(target.resourcePool === undefined ? {} : { resourcePool: target.resourcePool }),
     });
   }
 

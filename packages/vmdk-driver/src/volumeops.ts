@@ -604,6 +604,19 @@ export class VolumeOps {
     await this.reconfigure(vm, { deviceChange: changes });
   }
 
+  /** Puts a disk that was detached back on its controller, as it was. */
+  async reattachDisk(vm: ManagedObjectReference, disk: DiskInfo): Promise<void> {
+    await this.reconfigure(vm, { deviceChange: [{ operation: 'add', device: { ...disk.device, key: -1 } }] });
+  }
+
+  /** An extraConfig value of a VM (Nova keeps `volume-<id>` = the attached disk's UUID on its instances). */
+  async getExtraConfig(vm: ManagedObjectReference, key: string): Promise<string | undefined> {
+    const p = await retrieveProperties(this.session, vm, ['config.extraConfig'], this.call());
+    const values = ((p['config.extraConfig'] as { key: string; value: unknown }[] | undefined) ?? []).filter((o) => o.key === key);
+    const last = values.at(-1)?.value;
+    return typeof last === 'string' && last !== '' ? last : undefined;
+  }
+
   /** Removes a disk from a backing, keeping its file (Cinder's `detach_disk_from_backing`). */
   async detachDisk(vm: ManagedObjectReference, disk: DiskInfo): Promise<void> {
     const p = await retrieveProperties(this.session, vm, ['config.hardware.device'], this.call());
