@@ -328,7 +328,7 @@ export class XmlTokenizer {
   private intern(buf: string, from: number, to: number, hash: number): string {
     const slot = hash & (NAME_SLOTS - 1);
     const known = this.nameTable[slot];
-    if (known !== undefined && known.length === to - from && buf.startsWith(known, from)) return known;
+    if (known !== undefined && known.length === to - from && sameChars(buf, from, known)) return known;
     const name = buf.slice(from, to);
     this.nameTable[slot] = name;
     return name;
@@ -392,6 +392,12 @@ function nameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
+/** Whether `s` occurs in `buf` at `at` (a loop: faster than startsWith on the short names it compares). */
+function sameChars(buf: string, at: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf.charCodeAt(at + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Whether buf[from, gt) (a closing tag's name, maybe followed by white space) names the local name
  * `expected`, with or without a prefix, without making a string of it.
@@ -400,7 +406,7 @@ function closes(buf: string, from: number, gt: number, expected: string): boolea
   let end = gt;
   for (let c = buf.charCodeAt(end - 1); end > from && (c === 32 || c === 10 || c === 13 || c === 9); c = buf.charCodeAt(end - 1)) end--;
   const local = end - expected.length;
-  if (local < from || !buf.startsWith(expected, local)) return false;
+  if (local < from || !sameChars(buf, local, expected)) return false;
   if (local === from) return true;
   if (buf.charCodeAt(local - 1) !== 58 /* : */ || local - 1 === from || !nameStart(buf.charCodeAt(from))) return false;
   for (let i = from; i < local - 1; i++) {
