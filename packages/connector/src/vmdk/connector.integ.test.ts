@@ -209,6 +209,18 @@ describe('VmdkConnector against the simulator', () => {
     expect(sha(await contents(vm))).toBe(sha(before));
   }, 60_000);
 
+  it('refuses a second attach of the same volume, at the same time or later', async () => {
+    const vm = await makeVolume(randomBytes(SIZE));
+    await using connector = new VmdkConnector({ session: admin, tmpDir: localDir });
+    const info: VmdkConnectionInfo = { driver_volume_type: 'vmdk', data: { volume: vm.value, volume_id: 'twice', name: 'twice' } };
+    const [a, b] = await Promise.allSettled([connector.connectVolume(info), connector.connectVolume(info)]);
+    expect(a.status).toBe('fulfilled');
+    expect(b.status === 'rejected' && (b.reason as ConnectorError).code).toBe('VMKIT_CONNECTOR_BUSY');
+    await expect(connector.connectVolume(info)).rejects.toMatchObject({ code: 'VMKIT_CONNECTOR_ALREADY_ATTACHED' });
+    expect(await readdir(localDir)).toHaveLength(1);
+    await connector.disconnectVolume(info, (a as PromiseFulfilledResult<VmdkDeviceInfo>).value);
+  }, 60_000);
+
   it('refuses a backing with a snapshot before anything moves, and keeps the local file', async () => {
     const before = randomBytes(SIZE);
     const vm = await makeVolume(before);

@@ -87,6 +87,8 @@ const CLEANUP_ATTEMPTS = 3;
 export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceInfo> {
   readonly protocol = 'VMDK';
   private readonly attachments = new Map<string, Attachment>();
+  /** Volumes with an attach or detach in progress: a second one at the same time is refused. */
+  private readonly busy = new Set<string>();
 
   constructor(private readonly options: VmdkConnectorOptions = {}) {}
 
@@ -96,6 +98,10 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
    */
   async connectVolume(info: VmdkConnectionInfo, options: ConnectorCallOptions = {}): Promise<VmdkDeviceInfo> {
     const data = parseVmdkConnectionInfo(info).data;
+    return this.exclusive(data.volume_id, () => this.connect(data, options));
+  }
+
+  private async connect(data: VmdkConnectionData, options: ConnectorCallOptions): Promise<VmdkDeviceInfo> {
     if (this.attachments.has(data.volume_id)) {
       throw new ConnectorError(`volume ${data.volume_id} is attached already; detach it first`, 'VMKIT_CONNECTOR_ALREADY_ATTACHED');
     }
@@ -140,6 +146,10 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
   async disconnectVolume(info: VmdkConnectionInfo, device: VmdkDeviceInfo, options: VmdkDisconnectOptions = {}): Promise<VmdkDetachResult> {
     const data = parseVmdkConnectionInfo(info).data;
     checkDevice(device);
+    return this.exclusive(data.volume_id, () => this.disconnect(data, device, options));
+  }
+
+  private async disconnect(data: VmdkConnectionData, device: VmdkDeviceInfo, options: VmdkDisconnectOptions): Promise<VmdkDetachResult> {
     const st = await stat(device.path).catch((cause: unknown) => {
       throw new ConnectorError(`the attached file ${device.path} is gone`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO', { cause });
     });
@@ -186,6 +196,16 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  private async exclusive<T>(volumeId: string, fn: () => Promise<T>): Promise<T> {
+    if (this.busy.has(volumeId)) throw new ConnectorError(`volume ${volumeId} is being attached or detached already`, 'VMKIT_CONNECTOR_BUSY');
+    this.busy.add(volumeId);
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(volumeId);
+    }
   }
 
   private async release(volumeId: string): Promise<void> {
