@@ -257,3 +257,58 @@ func extendVirtualDisk(ctx context.Context, c *vim25.Client, req *types.ExtendVi
 	}
 	return res.Returnval, nil
 }
+
+func TestDisksOnAStandaloneHost(t *testing.T) {
+	_, c := testServer(t, "-model", "esx", "-vm", "1")
+	ctx := context.Background()
+	finder := find.NewFinder(c, true)
+	dc, err := finder.DefaultDatacenter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder.SetDatacenter(dc)
+	ds, err := finder.DefaultDatastore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := object.NewVirtualDiskManager(c)
+	// On ESX the datacenter argument may be left out.
+	spec := &types.FileBackedVirtualDiskSpec{VirtualDiskSpec: types.VirtualDiskSpec{DiskType: "eagerZeroedThick", AdapterType: "ide"}, CapacityKb: 2048}
+	task, err := m.CreateVirtualDisk(ctx, ds.Path("esx/a.vmdk"), nil, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := readDescriptor(hostPathOf(t, ds, "esx/a.vmdk"))
+	if err != nil || d.diskType() != "eagerZeroedThick" || d.DDB["ddb.adapterType"] != "ide" || d.capacity() != 2<<20 {
+		t.Fatalf("%+v %v", d, err)
+	}
+	// The model's own VM has a real disk, and exports.
+	vms, err := finder.VirtualMachineList(ctx, "*")
+	if err != nil || len(vms) == 0 {
+		t.Fatal(err)
+	}
+	if _, err := vms[0].Export(ctx); err == nil || !strings.Contains(err.Error(), "InvalidPowerState") {
+		t.Fatalf("export of a running VM: %v", err)
+	}
+	off, err := vms[0].PowerOff(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := off.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := vms[0].Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := lease.Wait(ctx, nil)
+	if err != nil || len(info.DeviceUrl) != 1 {
+		t.Fatalf("%+v %v", info, err)
+	}
+	if err := lease.Abort(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
