@@ -11,6 +11,8 @@ const packages = {
   'python3-oslo.vmware': "VMware's VIM XSDs and PBM WSDL (schema fidelity test, soap bench)",
   'qemu-utils': 'qemu-img, the maker and checker of real VMDK files',
   curl: 'the loopback floor in benchmarks',
+  tgt: "an iSCSI target on loopback for @vmkit/connector's discovery test",
+  'open-iscsi': "iscsiadm, which @vmkit/connector's iSCSI connector runs",
 };
 
 function installed(name) {
