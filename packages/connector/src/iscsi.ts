@@ -18,20 +18,24 @@ export interface IscsiConnectionData {
   target_discovered?: boolean;
   /** `CHAP` to log in with CHAP. */
   auth_method?: string;
+  /** The CHAP user name (with `auth_method`). */
   auth_username?: string;
-  /** A secret: never in an error message. */
+  /** The CHAP secret (with `auth_method`); never in an error message. */
   auth_password?: string;
 }
 
 /** The `connection_info` of an iSCSI volume. */
 export interface IscsiConnectionInfo {
+  /** `iscsi`. */
   driver_volume_type: 'iscsi';
   data: IscsiConnectionData;
 }
 
 /** What an iSCSI attach resolves with: the block device's `/dev/disk/by-path` link. */
 export interface IscsiDeviceInfo {
+  /** Always `block`, as in os-brick. */
   type: 'block';
+  /** The by-path link of the device. */
   path: string;
 }
 
