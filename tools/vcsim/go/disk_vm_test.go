@@ -439,3 +439,30 @@ func TestExportLeasesExpireWithoutProgress(t *testing.T) {
 		t.Fatalf("Abort of an expired lease: %v", err)
 	}
 }
+
+func TestAVMWhoseDiskCannotBeMadeIsNotLeftBehind(t *testing.T) {
+	f := newVMFixture(t)
+	unit := int32(0)
+	spec := types.VirtualMachineConfigSpec{
+		Name:  "zero",
+		Files: &types.VirtualMachineFileInfo{VmPathName: "[" + f.ds[0].Name() + "]"},
+		DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+			&types.VirtualDeviceConfigSpec{Operation: "add", Device: &types.VirtualLsiLogicController{VirtualSCSIController: types.VirtualSCSIController{
+				VirtualController: types.VirtualController{VirtualDevice: types.VirtualDevice{Key: -100}}, SharedBus: "noSharing", ScsiCtlrUnitNumber: 7}}},
+			&types.VirtualDeviceConfigSpec{Operation: "add", FileOperation: "create", Device: &types.VirtualDisk{
+				VirtualDevice: types.VirtualDevice{Key: -101, ControllerKey: -100, UnitNumber: &unit, Backing: &types.VirtualDiskFlatVer2BackingInfo{
+					VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[" + f.ds[0].Name() + "]"}, DiskMode: "persistent"}}}},
+		},
+	}
+	// The simulator creates the VM; the disk layer fails its task and removes it again.
+	if _, err := f.wait(f.folder.CreateVM(f.ctx, spec, f.pool, nil)); err == nil || soap.IsSoapFault(err) || !strings.Contains(err.Error(), "InvalidDeviceSpec") {
+		t.Fatalf("a disk of no capacity: %v", err)
+	}
+	vms, err := find.NewFinder(f.c, true).VirtualMachineList(f.ctx, "*")
+	if err == nil && len(vms) != 0 {
+		t.Fatalf("VMs left: %v", vms)
+	}
+	if _, err := os.Stat(hostPathOf(t, f.ds[0], "zero")); !os.IsNotExist(err) {
+		t.Fatal("the VM's folder was left behind")
+	}
+}
