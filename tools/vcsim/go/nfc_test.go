@@ -189,3 +189,46 @@ func BenchmarkImportStreamOptimized(b *testing.B) {
 		}
 	}
 }
+
+// TestDecoderSurvivesDamagedStreams flips, cuts and splices a valid stream: the decoder returns an
+// error or a result, never panics, and never writes outside the disk.
+func TestDecoderSurvivesDamagedStreams(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.vmdk")
+	const size = 1 << 20
+	if err := createBaseDisk(src, size, "lsiLogic", "thin"); err != nil {
+		t.Fatal(err)
+	}
+	fillDisk(t, src, size)
+	c, err := openDiskChain(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream bytes.Buffer
+	if err := writeStreamOptimized(&stream, c, "src.vmdk"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	good := stream.Bytes()
+	rnd := rand.New(rand.NewSource(3))
+	for i := 0; i < 300; i++ {
+		bad := append([]byte(nil), good...)
+		switch i % 3 {
+		case 0:
+			for k := 0; k < 1+rnd.Intn(8); k++ {
+				bad[rnd.Intn(len(bad))] ^= byte(1 + rnd.Intn(255))
+			}
+		case 1:
+			bad = bad[:rnd.Intn(len(bad))]
+		default:
+			at := rnd.Intn(len(bad))
+			bad = append(bad[:at], bad[rnd.Intn(len(bad)):]...)
+		}
+		_, _ = readStreamOptimized(bytes.NewReader(bad), size, func(off int64, p []byte) error {
+			if off < 0 || off+int64(len(p)) > size {
+				t.Fatalf("case %d wrote [%d, %d) outside the disk", i, off, off+int64(len(p)))
+			}
+			return nil
+		})
+	}
+}
