@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { findInDatacenter, iterateObjects, retrieveProperties, VimSession, waitForTask } from '@vmkit/session';
+import { findDatacenter, findInDatacenter, iterateObjects, retrieveProperties, VimSession, waitForTask } from '@vmkit/session';
 import { createSparseVmdkReadStream, createStreamOptimizedEncoder, importVmdk } from '@vmkit/transfer';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { VimError, type ManagedObjectReference, type vim } from '@vmkit/vim';
@@ -319,6 +319,32 @@ describe('VmdkConnector against the simulator', () => {
     // The clone ticket is spent, but the connector kept the session of the attachment for this.
     expect((await connector.disconnectVolume(info, dev)).uploaded).toBe(true);
     expect(sha(await contents(vm))).toBe(sha(after));
+  }, 60_000);
+
+  it('a failed swap whose undo cannot delete the new disk says so: the volume unchanged, the leftover named', async () => {
+    const before = randomBytes(SIZE);
+    const vm = await makeVolume(before);
+    const oldPath = await diskPath(vm);
+    const connector = new VmdkConnector();
+    const info = await connectionInfo(vm);
+    const dev = await connector.connectVolume(info);
+    await writeLocal(dev, randomBytes(SIZE));
+    await sim.control.queueFault('ReconfigVM_Task', { count: 1, fault: 'FileLocked' });
+    await sim.control.queueFault('DeleteVirtualDisk_Task', { count: 10, fault: 'FileLocked' });
+    const err = await connector.disconnectVolume(info, dev).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CleanupIncompleteError);
+    const e = err as CleanupIncompleteError;
+    expect(e.committed).toBe(false);
+    expect(e.leftovers).toHaveLength(1);
+    expect(e.leftovers[0]).toMatch(/-vmkit[0-9a-f]{8}\.vmdk$/);
+    expect((e.cause as VimError).code).toBe('VMKIT_VIM_FAULT_FILE_LOCKED');
+    await sim.control.reset();
+    await connector.close();
+    expect(await diskPath(vm)).toBe(oldPath);
+    expect(sha(await contents(vm))).toBe(sha(before));
+    expect(await dsFiles()).toEqual(expect.arrayContaining(diskFiles(e.leftovers[0]!)));
+    const datacenter = (await findDatacenter(admin, 'DC0'))!;
+    await waitForTask(admin, await admin.invoke('DeleteVirtualDisk_Task', admin.serviceContent.virtualDiskManager!, { name: e.leftovers[0]!, datacenter }));
   }, 60_000);
 
   it('a failure of the last clean-up once is retried: new data in, old disk gone', async () => {
