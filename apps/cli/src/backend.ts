@@ -3,7 +3,10 @@ import { taskProgressChannel } from '@vmkit/session';
 import { VmdkDriver } from '@vmkit/vmdk-driver';
 import type { CommandContext } from './command.js';
 import { openConnection, type Connection } from './connect.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { createProgress, type Progress } from './progress.js';
+import { findVolume, listVolumes, type VolumeRecord } from './volumes.js';
 
 /**
  * The driver options the command line runs with: backings made at once (the inventory is the CLI's
@@ -26,6 +29,22 @@ const EMBEDDED_DATASTORE_TYPES = ['vmfs', 'nfs', 'nfs41', 'vsan', 'vvol', 'other
 export interface Backend {
   conn: Connection;
   driver: VmdkDriver;
+  /** The folder of this host's attachments. */
+  attachDir: string;
+  /** The volume with this id or name, read from the inventory ({@link findVolume}). */
+  find(ref: string): Promise<VolumeRecord>;
+  /** Every volume in the inventory ({@link listVolumes}). */
+  list(): Promise<VolumeRecord[]>;
+}
+
+/**
+ * Where `volume attach` puts the local files: `VMKIT_ATTACH_DIR`, else `$XDG_STATE_HOME/vmkit/attached`,
+ * else `~/.local/state/vmkit/attached`.
+ */
+export function attachDirOf(env: NodeJS.ProcessEnv): string {
+  if (env.VMKIT_ATTACH_DIR !== undefined && env.VMKIT_ATTACH_DIR !== '') return env.VMKIT_ATTACH_DIR;
+  const state = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== '' ? env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
+  return join(state, 'vmkit', 'attached');
 }
 
 /**
@@ -43,7 +62,15 @@ export async function withBackend<T>(ctx: CommandContext, work: (b: Backend) => 
   const stopProgress = showTaskProgress(ctx);
   try {
     await driver.doSetup();
-    return await work({ conn, driver });
+    const attachDir = attachDirOf(io.env);
+    const lookup = { signal, attachDir };
+    return await work({
+      conn,
+      driver,
+      attachDir,
+      find: (ref) => findVolume(conn.session, driver.volumeops, ref, lookup),
+      list: () => listVolumes(conn.session, lookup),
+    });
   } finally {
     stopProgress();
     await driver.close().catch(() => undefined);

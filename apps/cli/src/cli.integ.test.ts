@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VimSession, iterateObjects } from '@vmkit/session';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
@@ -81,7 +85,8 @@ describe.concurrent('vmkit (child process, no simulator needed)', () => {
 
 describe('vmkit on the embedded simulator', () => {
   it('demo runs the volume lifecycle and reports each step with its round trips', async () => {
-    const r = await run(['demo', '--json']);
+    const tmp = mkdtempSync(join(tmpdir(), 'vmkit-cli-demo-'));
+    const r = await run(['demo', '--json'], { TMPDIR: tmp });
     expect(r.err).not.toMatch(/vmkit:/);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out) as { steps: { step: string; roundTrips: number; ms: number; detail: string }[]; roundTrips: number };
@@ -89,25 +94,36 @@ describe('vmkit on the embedded simulator', () => {
       'create a 1 GiB thin volume',
       'create a 1 GiB thick volume',
       'create a 1 GiB eagerZeroedThick volume',
+      'import a stream-optimized image (64 MiB disk) into a 1 GiB volume',
       'snapshot the thin volume',
       'clone it (full)',
       'clone its snapshot (linked)',
       'extend the full clone to 2 GiB',
       'revert the thin volume to its snapshot',
       'retype the thick volume to thin, paraVirtual',
+      'attach the imported volume (connector: export to a local file)',
+      'write 1 MiB into it and detach (connector: import and swap)',
+      'back up the volume to a local file',
+      'restore the backup into a new volume',
+      'export the restored volume as an image and check its digest',
       'connection info for this host',
       'volume stats',
       'delete the snapshot',
-      'delete the 5 volumes',
+      'delete the 7 volumes',
     ]);
     expect(summary.steps.every((s) => s.roundTrips >= 1)).toBe(true);
     expect(summary.roundTrips).toBe(summary.steps.reduce((n, s) => n + s.roundTrips, 0));
     const detail = Object.fromEntries(summary.steps.map((s) => [s.step, s.detail]));
     expect(detail['create a 1 GiB eagerZeroedThick volume']).toMatch(/1 GiB eagerZeroedThick/);
+    expect(detail['import a stream-optimized image (64 MiB disk) into a 1 GiB volume']).toMatch(/-imported: 1 GiB thin/);
     expect(detail['clone its snapshot (linked)']).toMatch(/\(linked\)/);
     expect(detail['extend the full clone to 2 GiB']).toMatch(/2 GiB thin/);
     expect(detail['retype the thick volume to thin, paraVirtual']).toMatch(/1 GiB thin .*paraVirtual/);
-    expect(detail['delete the 5 volumes']).toBe('5 backings deleted');
+    expect(detail['write 1 MiB into it and detach (connector: import and swap)']).toMatch(/^written back to \[/);
+    expect(detail['back up the volume to a local file']).toMatch(/matches the file/);
+    expect(detail['export the restored volume as an image and check its digest']).toMatch(/matches; the MiB written through the attach is there/);
+    expect(detail['delete the 7 volumes']).toBe('7 backings deleted');
+    expect(readdirSync(tmp)).toEqual([]);
   }, 120_000);
 
   it('a missing volume exits 3 with its code; --json output of create and list', async () => {
@@ -146,7 +162,12 @@ describe('vmkit on the embedded simulator', () => {
 describe('vmkit against one simulator given by --url (state kept between invocations)', () => {
   let sim: Simulator;
   let session: VimSession;
-  const env = () => ({ VMKIT_PASSWORD: sim.password });
+  const work = mkdtempSync(join(tmpdir(), 'vmkit-cli-test-'));
+  const childTmp = join(work, 'tmp');
+  const attachDir = join(work, 'attached');
+  const file = (name: string) => join(work, name);
+  const data = randomBytes(3 * 1024 * 1024);
+  const env = () => ({ VMKIT_PASSWORD: sim.password, TMPDIR: childTmp, VMKIT_ATTACH_DIR: attachDir });
   const cli = (...args: string[]) => run(['--url', sim.url, '--user', sim.username, ...args], env());
   const json = async (...args: string[]) => {
     const r = await cli(...args, '--json');
@@ -165,13 +186,33 @@ describe('vmkit against one simulator given by --url (state kept between invocat
   };
 
   beforeAll(async () => {
+    execFileSync('mkdir', ['-p', childTmp]);
+    writeFileSync(file('raw.bin'), data);
+    // Real VMDKs from qemu-img: stream-optimized and monolithic sparse, 3 MiB of data on a 3 MiB disk.
+    execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', file('raw.bin'), file('so.vmdk')]);
+    execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', file('raw.bin'), file('sparse.vmdk')]);
     sim = await startSimulator({ control: true });
     session = await VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
   }, 120_000);
   afterAll(async () => {
     await session?.close();
     await sim?.stop();
+    rmSync(work, { recursive: true, force: true });
   });
+  /** The raw disk inside a VMDK file, by qemu-img: its size and its first `n` bytes. */
+  const diskStart = (vmdk: string, n: number) => {
+    const raw = `${vmdk}.raw`;
+    execFileSync('qemu-img', ['convert', '-q', '-O', 'raw', vmdk, raw]);
+    try {
+      const fd = openSync(raw, 'r');
+      const bytes = Buffer.alloc(n);
+      readSync(fd, bytes, 0, n, 0);
+      closeSync(fd);
+      return { size: statSync(raw).size, bytes };
+    } finally {
+      rmSync(raw);
+    }
+  };
 
   it('volumes and snapshots across invocations, read back from the inventory', async () => {
     const a = await json('volume', 'create', 'alpha', '--size-gb', '1');
@@ -241,6 +282,110 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     expect(r.err.split('\n')[0]).toMatch(/^vmkit: .*NoDiskSpace.*\[VMKIT_/);
     expect(await volumeIds()).toEqual([]);
   }, 60_000);
+
+  it('image import (stream-optimized, sparse) and export round-trip the bytes; bad files are usage errors', async () => {
+    const so = await json('image', 'import', file('so.vmdk'));
+    expect(so).toMatchObject({ name: 'so', sizeGb: 1, type: 'thin' });
+    const sp = await json('image', 'import', file('sparse.vmdk'), '--name', 'sp', '--size-gb', '2', '--type', 'thick');
+    expect(sp).toMatchObject({ name: 'sp', sizeGb: 2, type: 'thick' });
+    const out = await json('image', 'export', 'sp', file('sp-out.vmdk'));
+    expect(out).toMatchObject({ volumeId: sp.id, file: file('sp-out.vmdk'), format: 'vmdk/streamOptimized', size: statSync(file('sp-out.vmdk')).size });
+    const disk = diskStart(file('sp-out.vmdk'), data.length);
+    expect(disk.size).toBe(2 * 1024 ** 3);
+    expect(disk.bytes.equals(data)).toBe(true);
+    const again = await cli('image', 'export', 'sp', file('sp-out.vmdk'));
+    expect(again.code).toBe(4);
+    expect(again.err).toMatch(/exists already.*\[VMKIT_CLI_ALREADY_EXISTS\]/);
+
+    expect((await cli('image', 'import', file('nope.vmdk'))).code).toBe(2);
+    const notVmdk = await cli('image', 'import', file('raw.bin'));
+    expect(notVmdk.code).toBe(2);
+    expect(notVmdk.err).toMatch(/not a VMDK or an OVA/);
+    const badType = await cli('image', 'import', file('so.vmdk'), '--name', 'x', '--disk-type', 'sparse');
+    expect(badType.code).toBe(2);
+    for (const name of ['so', 'sp']) await json('volume', 'delete', name);
+    expect(readdirSync(childTmp)).toEqual([]);
+  }, 120_000);
+
+  it('attach gives a local file named by the volume id; detach writes a changed file back', async () => {
+    const v = await json('image', 'import', file('so.vmdk'), '--name', 'att');
+    const a = await json('volume', 'attach', 'att');
+    expect(a).toEqual({ id: v.id, path: join(attachDir, `${String(v.id)}.vmdk`) });
+    expect(diskStart(String(a.path), data.length).bytes.equals(data)).toBe(true);
+    expect((await json('volume', 'show', 'att')).attachedPath).toBe(a.path);
+    const twice = await cli('volume', 'attach', 'att');
+    expect(twice.code).toBe(4);
+    // Attached here means in use: a COW snapshot is refused (it would block the write-back).
+    expect((await cli('snapshot', 'create', 'att', 's')).code).toBe(4);
+
+    // Unchanged: detach removes the file and writes nothing back.
+    expect(await json('volume', 'detach', 'att')).toEqual({ id: v.id, uploaded: false });
+    expect(existsSync(String(a.path))).toBe(false);
+    expect((await cli('volume', 'detach', 'att')).code).toBe(4);
+
+    // Changed: a new stream-optimized disk in place of the file is written back into the volume.
+    await json('volume', 'attach', 'att');
+    const other = randomBytes(1024 * 1024);
+    writeFileSync(file('other.bin'), other);
+    execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', file('other.bin'), String(a.path)]);
+    const d = await json('volume', 'detach', 'att');
+    expect(d).toMatchObject({ id: v.id, uploaded: true });
+    expect(d.vmdkPath).toMatch(/^\[.+\] .+\.vmdk$/);
+    await json('image', 'export', 'att', file('att-out.vmdk'));
+    expect(diskStart(file('att-out.vmdk'), other.length).bytes.equals(other)).toBe(true);
+    await json('volume', 'delete', 'att');
+  }, 120_000);
+
+  it('backup to a file and restore into a new volume or over an existing one', async () => {
+    await json('image', 'import', file('so.vmdk'), '--name', 'orig');
+    const b = await json('backup', 'orig', file('orig.bak'));
+    const manifest = JSON.parse(readFileSync(file('orig.bak.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ format: 'vmkit-backup/1', size: b.size, sha256: b.sha256, volume: { name: 'orig', sizeGb: 1 } });
+    expect(statSync(file('orig.bak')).size).toBe(b.size);
+
+    const restored = await json('restore', file('orig.bak'), '--name', 'copy');
+    expect(restored).toMatchObject({ name: 'copy', sizeGb: 1, type: 'thin' });
+    await json('image', 'export', 'copy', file('copy-out.vmdk'));
+    expect(diskStart(file('copy-out.vmdk'), data.length).bytes.equals(data)).toBe(true);
+
+    const blank = await json('volume', 'create', 'blank', '--size-gb', '1');
+    expect(await json('restore', file('orig.bak'), '--volume', 'blank')).toMatchObject({ id: blank.id, name: 'blank' });
+    await json('image', 'export', 'blank', file('blank-out.vmdk'));
+    expect(diskStart(file('blank-out.vmdk'), data.length).bytes.equals(data)).toBe(true);
+
+    // A damaged backup is refused before anything changes.
+    const bytes = readFileSync(file('orig.bak'));
+    const at = bytes.length - 600;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+    writeFileSync(file('orig.bak'), bytes);
+    const bad = await cli('restore', file('orig.bak'), '--name', 'bad');
+    expect(bad.code).toBe(6);
+    expect(bad.err).toMatch(/VMKIT_TRANSFER_CHECKSUM_MISMATCH/);
+    for (const name of ['orig', 'copy', 'blank']) await json('volume', 'delete', name);
+    expect(await volumeIds()).toEqual([]);
+    expect(readdirSync(childTmp)).toEqual([]);
+  }, 120_000);
+
+  it('Ctrl-C during an import exits 130 and leaves no backing VM and no temporary file', async () => {
+    const before = await sim.control.calls('HttpNfcLeaseComplete');
+    await sim.control.setLatency('HttpNfcLeaseComplete', 4000);
+    try {
+      const r = vmkit(['--url', sim.url, '--user', sim.username, 'image', 'import', file('so.vmdk'), '--name', 'cut'], env());
+      for (let i = 0; i < 600 && (await sim.control.calls('HttpNfcLeaseComplete')) === before; i++) await new Promise((res) => setTimeout(res, 50));
+      r.child.kill('SIGINT');
+      expect(await r.done).toBe(130);
+      expect(r.out()).toBe('');
+    } finally {
+      await sim.control.setLatency('HttpNfcLeaseComplete', 0);
+    }
+    // The delayed Complete may still land after the CLI is gone: give it the time, then look.
+    await new Promise((res) => setTimeout(res, 4500));
+    expect(await volumeIds()).toEqual([]);
+    const vms: string[] = [];
+    for await (const o of iterateObjects(session, 'VirtualMachine', ['name'])) vms.push(String(o.props.name));
+    expect(vms).not.toContain('cut');
+    expect(readdirSync(childTmp)).toEqual([]);
+  }, 120_000);
 
   it('Ctrl-C during the demo exits 130 and leaves no volume behind', async () => {
     await sim.control.setTaskDelay(1500);

@@ -1,7 +1,9 @@
 import { VimFaultError } from '@vmkit/vim';
 import { parseCommandLine } from './args.js';
 import type { Command } from './command.js';
+import { attachCommands } from './commands/attach.js';
 import { demoCommand } from './commands/demo.js';
+import { imageCommands } from './commands/image.js';
 import { simCommand } from './commands/sim.js';
 import { snapshotCommands } from './commands/snapshot.js';
 import { statsCommand } from './commands/stats.js';
@@ -10,7 +12,7 @@ import { UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './output.js';
 
-const commands: readonly Command[] = [demoCommand, ...volumeCommands, ...snapshotCommands, statsCommand, simCommand];
+const commands: readonly Command[] = [demoCommand, ...volumeCommands, ...attachCommands, ...snapshotCommands, ...imageCommands, statsCommand, simCommand];
 
 function help(group?: string): string {
   const shown = commands.filter((c) => group === undefined || c.name.startsWith(`${group} `));

@@ -19,6 +19,7 @@ export function printVolume(io: Io, global: GlobalOptions, v: VolumeRecord): voi
     ['linked clone', v.linked ? 'yes' : 'no'],
     ['project', v.project],
     ['snapshots', v.snapshots.map((s) => s.name).join(', ')],
+    ['attached here', v.attachedPath],
   ];
   io.stdout.write(renderKeyValues(rows));
 }

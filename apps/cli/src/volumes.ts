@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { iterateObjects, retrieveMany, retrieveProperties, type VimSession } from '@vmkit/session';
 import type { ManagedObjectReference, VirtualDevice, vim } from '@vmkit/vim';
 import { VOLUME_ID_KEY, VolumeOps, type Volume } from '@vmkit/vmdk-driver';
@@ -40,6 +42,8 @@ export interface VolumeRecord {
   /** The project, from the folder `OpenStack/Project (<project>)/...`. */
   project: string | undefined;
   snapshots: SnapshotRecord[];
+  /** The local file of an attach on this host (`vmkit volume attach`), if the volume is attached here. */
+  attachedPath: string | undefined;
   /** The backing VM (for the commands; not printed). */
   backing: ManagedObjectReference;
 }
@@ -86,7 +90,20 @@ function projectOf(names: Names, parent: ManagedObjectReference | undefined): st
   return undefined;
 }
 
-function toRecord(id: string, obj: ManagedObjectReference, props: Record<string, unknown>, names: Names): VolumeRecord {
+/** Where `vmkit volume attach` keeps the local file of a volume: derived from its id, nothing else recorded. */
+export function attachmentPath(attachDir: string, volumeId: string): string {
+  return join(attachDir, `${volumeId}.vmdk`);
+}
+
+/** Options of the lookups. */
+export interface LookupOptions {
+  signal?: AbortSignal;
+  /** The folder of this host's attachments, to tell which volumes are attached here. */
+  attachDir?: string;
+}
+
+function toRecord(id: string, obj: ManagedObjectReference, props: Record<string, unknown>, names: Names, attachDir: string | undefined): VolumeRecord {
+  const attached = attachDir === undefined ? undefined : attachmentPath(attachDir, id);
   const devices = (props['config.hardware.device'] as VirtualDevice[] | undefined) ?? [];
   const disk = VolumeOps.disksOf(devices)[0];
   const snapshotInfo = props.snapshot as vim.VirtualMachineSnapshotInfo | undefined;
@@ -102,6 +119,7 @@ function toRecord(id: string, obj: ManagedObjectReference, props: Record<string,
     linked: disk?.parentPath !== undefined,
     project: projectOf(names, props.parent as ManagedObjectReference | undefined),
     snapshots: flattenSnapshots(snapshotInfo?.rootSnapshotList),
+    attachedPath: attached !== undefined && existsSync(attached) ? attached : undefined,
     backing: obj,
   };
 }
@@ -118,12 +136,13 @@ async function readNames(session: VimSession, signal: AbortSignal | undefined): 
 }
 
 /** Every volume in the inventory, by name. */
-export async function listVolumes(session: VimSession, signal?: AbortSignal): Promise<VolumeRecord[]> {
+export async function listVolumes(session: VimSession, options: LookupOptions = {}): Promise<VolumeRecord[]> {
+  const { signal } = options;
   const names = await readNames(session, signal);
   const out: VolumeRecord[] = [];
   for await (const o of iterateObjects(session, 'VirtualMachine', VM_PATHS, signal === undefined ? {} : { signal })) {
     const id = volumeIdOf(o.props);
-    if (id !== undefined) out.push(toRecord(id, o.obj, o.props, names));
+    if (id !== undefined) out.push(toRecord(id, o.obj, o.props, names, options.attachDir));
   }
   return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
@@ -135,7 +154,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * UUID, this name; {@link VolumeNotFoundError} when there is none, {@link ConflictError} when a name
  * matches more than one.
  */
-export async function findVolume(session: VimSession, ops: VolumeOps, ref: string, signal?: AbortSignal): Promise<VolumeRecord> {
+export async function findVolume(session: VimSession, ops: VolumeOps, ref: string, options: LookupOptions = {}): Promise<VolumeRecord> {
+  const { signal } = options;
   if (UUID.test(ref)) {
     const backing = await ops.getBacking(ref.toLowerCase());
     if (backing !== undefined) {
@@ -150,12 +170,12 @@ export async function findVolume(session: VimSession, ops: VolumeOps, ref: strin
           const ds = await retrieveProperties(session, disk.datastore, ['name'], opts);
           datastores.set(disk.datastore.value, String(ds.name));
         }
-        return toRecord(id, backing, props, { folders: parents, datastores });
+        return toRecord(id, backing, props, { folders: parents, datastores }, options.attachDir);
       }
     }
     throw new VolumeNotFoundError(ref);
   }
-  const matches = (await listVolumes(session, signal)).filter((v) => v.name === ref);
+  const matches = (await listVolumes(session, options)).filter((v) => v.name === ref);
   if (matches.length === 0) throw new VolumeNotFoundError(ref);
   if (matches.length > 1) throw new ConflictError(`${matches.length} volumes are named ${JSON.stringify(ref)}: give the id (${matches.map((m) => m.id).join(', ')})`);
   return matches[0]!;
@@ -187,7 +207,8 @@ export function toDriverVolume(v: VolumeRecord, extra: Partial<Volume> = {}): Vo
     size: v.sizeGb,
     ...(v.project === undefined ? {} : { projectId: v.project }),
     extraSpecs,
-    status: 'available',
+    // Attached here: in use, as Cinder would say (the driver then refuses what would break the detach).
+    status: v.attachedPath === undefined ? 'available' : 'in-use',
     ...extra,
   };
 }

@@ -1,12 +1,21 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { VmdkConnector } from '@vmkit/connector';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { VolumeOps, type Snapshot, type Volume } from '@vmkit/vmdk-driver';
 import { withBackend, type Backend } from '../backend.js';
 import type { Command } from '../command.js';
 import { renderTable, writeJson } from '../output.js';
-import { findVolume, type VolumeRecord } from '../volumes.js';
+import type { VolumeRecord } from '../volumes.js';
+import { patchStreamOptimizedDisk, readDiskStart, sha256File, writeStreamOptimizedImage } from '../demo-disk.js';
 import { positionals } from './volume.js';
+
+const MiB = 1024 ** 2;
 
 /** One step of the demo as reported. */
 interface Step {
@@ -65,7 +74,8 @@ export const demoCommand: Command = {
     await withBackend(ctx, async (b: Backend) => {
       connected = Math.round(performance.now() - t0);
       const made: Volume[] = [];
-      const read = (id: string) => findVolume(b.conn.session, b.driver.volumeops, id, signal);
+      const work = await mkdtemp(join(tmpdir(), 'vmkit-demo-'));
+      const read = (id: string) => b.find(id);
       const volume = (name: string, extraSpecs: Record<string, string>, size = 1): Volume => ({
         id: randomUUID(),
         name: `vmkit-demo-${tag}-${name}`,
@@ -82,6 +92,22 @@ export const demoCommand: Command = {
           byType[type] = v;
           await steps.run(`create a 1 GiB ${type} volume`, () => b.driver.createVolume(v), () => read(v.id), describe);
         }
+        // An image made on the fly: 4 MiB of data at the start of a 64 MiB disk, stream-optimized by
+        // transfer's encoder, imported into a new 1 GiB volume through the driver's image pipeline.
+        const data = randomBytes(4 * MiB);
+        const imagePath = join(work, 'demo-image.vmdk');
+        await writeStreamOptimizedImage(imagePath, 64 * MiB, data, signal);
+        const imported = volume('imported', { 'vmware:vmdk_type': 'thin' });
+        made.push(imported);
+        await steps.run('import a stream-optimized image (64 MiB disk) into a 1 GiB volume', async () => {
+          const size = (await stat(imagePath)).size;
+          await b.driver.copyImageToVolume(imported, 'demo-image', {
+            info: () => Promise.resolve({ size, properties: { disk_format: 'vmdk', container_format: 'bare', vmware_disktype: 'streamOptimized' } }),
+            open: () => Promise.resolve(createReadStream(imagePath)),
+          });
+          return size;
+        }, async (size) => ({ size, v: await read(imported.id) }), ({ size, v }) => `${(size / MiB).toFixed(1)} MiB image -> ${describe(v)}`);
+
         const base = byType.thin!;
         const snap: Snapshot = { id: 'demo-snap', name: 'demo-snap', volume: base, volumeSize: base.size, description: 'made by vmkit demo' };
         await steps.run('snapshot the thin volume', () => b.driver.createSnapshot(snap), () => read(base.id), (v) => `${v.name}: snapshots ${v.snapshots.map((s) => s.name).join(', ')}`);
@@ -109,6 +135,49 @@ export const demoCommand: Command = {
           return read(thick.id);
         }, (v) => `${describe(v)}, ${v.adapter ?? '?'}`);
 
+        // Attach through the connector (the disk exported to a local file), check the imported data,
+        // write a new first MiB into the file, and detach (the connector writes it back).
+        const written = randomBytes(MiB);
+        const connector = new VmdkConnector({ session: b.conn.session, tmpDir: work });
+        try {
+          const device = await steps.run('attach the imported volume (connector: export to a local file)', async () => {
+            const info = await b.driver.initializeConnection(imported, { host: 'vmkit-demo', platform: 'x86_64', os_type: 'linux' });
+            return { info, device: await connector.connectVolume(info, { signal }) };
+          }, async (r) => {
+            const start = await readDiskStart(r.device.path, data.length, signal);
+            if (!start.equals(data)) throw new Error('the attached disk does not hold the imported image');
+            return r;
+          }, (r) => `${(r.device.size / MiB).toFixed(1)} MiB local file holds the image's 4 MiB`);
+          await patchStreamOptimizedDisk(device.device.path, written, signal);
+          await steps.run('write 1 MiB into it and detach (connector: import and swap)', () => connector.disconnectVolume(device.info, device.device, { signal }), (r) => r,
+            (r) => (r.uploaded ? `written back to ${r.vmdkPath ?? '?'}` : 'not written back'));
+        } finally {
+          await connector.close();
+        }
+
+        const backupPath = join(work, 'backup.vmdk');
+        const backup = await steps.run('back up the volume to a local file', () => b.driver.backupVolume(imported, createWriteStream(backupPath, { flags: 'wx' })),
+          async (r) => ({ ...r, onDisk: await sha256File(backupPath) }), (r) => `${(r.size / MiB).toFixed(1)} MiB, sha256 ${r.sha256.slice(0, 12)}… ${r.onDisk === r.sha256 ? 'matches the file' : 'DOES NOT match the file'}`);
+        if (backup.onDisk !== backup.sha256) throw new Error('the backup file does not match its digest');
+
+        const restored = volume('restored', { 'vmware:vmdk_type': 'thin' });
+        made.push(restored);
+        await steps.run('restore the backup into a new volume', async () => {
+          await b.driver.createVolume(restored);
+          await b.driver.restoreBackup(restored, createReadStream(backupPath));
+        }, () => read(restored.id), describe);
+
+        const exportPath = join(work, 'export.vmdk');
+        await steps.run('export the restored volume as an image and check its digest', () => b.driver.copyVolumeToImage(restored, {
+          async write(stream, properties) {
+            await pipeline(stream, createWriteStream(exportPath, { flags: 'wx' }), { signal });
+            return { size: (await stat(exportPath)).size, checksum: { algorithm: 'sha256', value: await sha256File(exportPath) }, properties };
+          },
+        }), async (info) => {
+          const start = await readDiskStart(exportPath, MiB, signal);
+          return { info, same: start.equals(written), onDisk: await sha256File(exportPath) };
+        }, (r) => `sha256 ${r.onDisk.slice(0, 12)}… ${r.onDisk === r.info.checksum?.value ? 'matches' : 'DOES NOT match'}; the MiB written through the attach ${r.same ? 'is there' : 'IS MISSING'}`);
+
         await steps.run('connection info for this host', () => b.driver.initializeConnection(full, { host: 'vmkit-demo', platform: 'x86_64', os_type: 'linux' }), (info) => info.data,
           (d) => `${d.vmdk_path ?? '?'} (${Math.round((d.vmdk_size ?? 0) / 1024 ** 3)} GiB), a one-use clone ticket, no password`);
 
@@ -116,6 +185,7 @@ export const demoCommand: Command = {
 
         await steps.run('delete the snapshot', () => b.driver.deleteSnapshot(snap), () => read(base.id), (v) => `${v.name}: ${v.snapshots.length} snapshots left`);
       } finally {
+        await rm(work, { recursive: true, force: true });
         // Delete every volume made, newest first (a linked clone before its parent), also after a
         // failure or an interrupt: those calls must not be aborted, so they go through their own ops.
         const cleanup = signal.aborted ? new VolumeOps(b.conn.session, {}) : b.driver.volumeops;

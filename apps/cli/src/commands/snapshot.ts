@@ -3,7 +3,7 @@ import { withBackend } from '../backend.js';
 import type { Command } from '../command.js';
 import { ConflictError, SnapshotNotFoundError } from '../errors.js';
 import { printDone, printSnapshots } from '../present.js';
-import { findVolume, toDriverVolume, type VolumeRecord } from '../volumes.js';
+import { toDriverVolume, type VolumeRecord } from '../volumes.js';
 import { positionals } from './volume.js';
 
 /** The driver's snapshot object for the snapshot `name` of `v` (snapshots are VM snapshots, named by the user). */
@@ -23,10 +23,10 @@ const create: Command = {
   async run(ctx) {
     const [ref, name] = positionals(ctx, ['volume', 'name']);
     const v = await withBackend(ctx, async (b) => {
-      const found = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const found = await b.find(ref!);
       if (found.snapshots.some((s) => s.name === name)) throw new ConflictError(`volume ${found.name} has a snapshot named ${JSON.stringify(name)} already`, 'VMKIT_CLI_ALREADY_EXISTS');
       await b.driver.createSnapshot(snapshotOf(found, name!, ctx.options.description as string | undefined));
-      return findVolume(b.conn.session, b.driver.volumeops, found.id, ctx.signal);
+      return b.find(found.id);
     });
     const s = v.snapshots.find((x) => x.name === name);
     printDone(ctx.io, ctx.global, { volumeId: v.id, ...s }, `created snapshot ${name!} of volume ${v.name}`);
@@ -41,7 +41,7 @@ const list: Command = {
   options: {},
   async run(ctx) {
     const [ref] = positionals(ctx, ['volume']);
-    const v = await withBackend(ctx, (b) => findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal));
+    const v = await withBackend(ctx, (b) => b.find(ref!));
     printSnapshots(ctx.io, ctx.global, v);
     return 0;
   },
@@ -55,7 +55,7 @@ const remove: Command = {
   async run(ctx) {
     const [ref, name] = positionals(ctx, ['volume', 'name']);
     const v = await withBackend(ctx, async (b) => {
-      const found = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const found = await b.find(ref!);
       requireSnapshot(found, name!);
       await b.driver.deleteSnapshot(snapshotOf(found, name!));
       return found;
@@ -73,7 +73,7 @@ const revert: Command = {
   async run(ctx) {
     const [ref, name] = positionals(ctx, ['volume', 'name']);
     const v = await withBackend(ctx, async (b) => {
-      const found = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const found = await b.find(ref!);
       requireSnapshot(found, name!);
       await b.driver.revertToSnapshot(toDriverVolume(found), snapshotOf(found, name!));
       return found;

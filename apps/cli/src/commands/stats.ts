@@ -2,7 +2,6 @@ import { withBackend } from '../backend.js';
 import type { Command } from '../command.js';
 import { writeJson } from '../output.js';
 import { renderKeyValues } from '../present.js';
-import { listVolumes } from '../volumes.js';
 import { positionals } from './volume.js';
 
 /** `vmkit stats`: the driver's volume stats (Cinder's `get_volume_stats`) and how many volumes there are. */
@@ -15,7 +14,7 @@ export const statsCommand: Command = {
     positionals(ctx, []);
     const result = await withBackend(ctx, async (b) => {
       const stats = await b.driver.getVolumeStats();
-      const volumes = (await listVolumes(b.conn.session, ctx.signal)).length;
+      const volumes = (await b.list()).length;
       return { ...stats, volumes };
     });
     if (ctx.global.json) writeJson(ctx.io, result);

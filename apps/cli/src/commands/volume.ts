@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
-import { adapterTypes, cloneTypes, diskTypes, VolumeOps, type ConnectorProperties, type VmdkConnectionInfo, type Volume } from '@vmkit/vmdk-driver';
+import type { VmdkConnectionInfo } from '@vmkit/connector';
+import { adapterTypes, cloneTypes, diskTypes, VolumeOps, type ConnectorProperties, type Volume } from '@vmkit/vmdk-driver';
 import { positiveInt } from '../args.js';
 import { withBackend, type Backend } from '../backend.js';
 import type { Command, CommandContext } from '../command.js';
 import { ConflictError, SnapshotNotFoundError, UsageError, VolumeNotFoundError } from '../errors.js';
 import { writeJson } from '../output.js';
 import { printDone, printVolume, printVolumes, renderKeyValues } from '../present.js';
-import { findVolume, listVolumes, toDriverVolume, type VolumeRecord } from '../volumes.js';
+import { toDriverVolume, type VolumeRecord } from '../volumes.js';
 
 /** Takes exactly `n` positionals, named for the message. */
 export function positionals(ctx: CommandContext, names: readonly string[]): string[] {
@@ -26,14 +27,14 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
   return value as T;
 }
 
-const typeOptions = {
+export const typeOptions = {
   type: { type: 'string' },
   profile: { type: 'string' },
   adapter: { type: 'string' },
 } as const;
 
 /** The extra specs that `--type`, `--profile`, `--adapter` and `--clone-type` ask for, over `base`. */
-function extraSpecsFrom(options: CommandContext['options'], base: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function extraSpecsFrom(options: CommandContext['options'], base: Readonly<Record<string, string>> = {}): Record<string, string> {
   const specs = { ...base };
   const type = oneOf('type', options.type, diskTypes);
   const adapter = oneOf('adapter', options.adapter, adapterTypes);
@@ -49,8 +50,8 @@ function extraSpecsFrom(options: CommandContext['options'], base: Readonly<Recor
 }
 
 /** Refuses a name that a volume already has (vCenter itself would only refuse it within one folder). */
-async function requireFreeName(b: Backend, name: string, signal: AbortSignal): Promise<void> {
-  const taken = (await listVolumes(b.conn.session, signal)).find((v) => v.name === name);
+export async function requireFreeName(b: Backend, name: string): Promise<void> {
+  const taken = (await b.list()).find((v) => v.name === name);
   if (taken !== undefined) throw new ConflictError(`a volume named ${JSON.stringify(name)} exists already (${taken.id})`, 'VMKIT_CLI_ALREADY_EXISTS');
 }
 
@@ -59,9 +60,11 @@ async function requireFreeName(b: Backend, name: string, signal: AbortSignal): P
  * interrupted, a backing that appeared for `id` anyway is deleted (with calls that are not aborted),
  * so nothing half-made stays behind.
  */
-async function createAndRead(ctx: CommandContext, b: Backend, id: string, make: () => Promise<unknown>): Promise<VolumeRecord> {
+export async function createAndRead(ctx: CommandContext, b: Backend, id: string, make: () => Promise<unknown>): Promise<VolumeRecord> {
   try {
     await make();
+    // Interrupted after the work was done: the user asked to stop, so the new volume goes too.
+    ctx.signal.throwIfAborted();
   } catch (err) {
     const cleanup = new VolumeOps(b.conn.session, {});
     const left = await cleanup.getBacking(id).catch(() => undefined);
@@ -69,7 +72,7 @@ async function createAndRead(ctx: CommandContext, b: Backend, id: string, make: 
     throw err;
   }
   try {
-    return await findVolume(b.conn.session, b.driver.volumeops, id, ctx.signal);
+    return await b.find(id);
   } catch (err) {
     if (err instanceof VolumeNotFoundError) throw new ConflictError(`the driver made no backing for volume ${id} (the source has no backing)`, 'VMKIT_CLI_CONFLICT', { cause: err });
     throw err;
@@ -88,7 +91,7 @@ const create: Command = {
     const extraSpecs = extraSpecsFrom(ctx.options);
     const project = ctx.options.project as string | undefined;
     const record = await withBackend(ctx, async (b) => {
-      await requireFreeName(b, name!, ctx.signal);
+      await requireFreeName(b, name!);
       const volume: Volume = { id: randomUUID(), name: name!, size, extraSpecs, ...(project === undefined ? {} : { projectId: project }) };
       return createAndRead(ctx, b, volume.id, () => b.driver.createVolume(volume));
     });
@@ -104,7 +107,7 @@ const list: Command = {
   options: {},
   async run(ctx) {
     positionals(ctx, []);
-    const volumes = await withBackend(ctx, (b) => listVolumes(b.conn.session, ctx.signal));
+    const volumes = await withBackend(ctx, (b) => b.list());
     printVolumes(ctx.io, ctx.global, volumes);
     return 0;
   },
@@ -131,7 +134,7 @@ const show: Command = {
     const [ref] = positionals(ctx, ['id|name']);
     const wantInfo = ctx.options['connection-info'] === true;
     const result = await withBackend(ctx, async (b) => {
-      const v = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const v = await b.find(ref!);
       if (!wantInfo) return { v };
       return { v, info: redact(await b.driver.initializeConnection(toDriverVolume(v), localConnector())) };
     });
@@ -166,7 +169,7 @@ const remove: Command = {
   async run(ctx) {
     const [ref] = positionals(ctx, ['id|name']);
     const v = await withBackend(ctx, async (b) => {
-      const found = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const found = await b.find(ref!);
       await b.driver.deleteVolume(toDriverVolume(found));
       return found;
     });
@@ -185,10 +188,10 @@ const extend: Command = {
     const size = positiveInt('size-gb', ctx.options['size-gb'] as string | undefined);
     if (size === undefined) throw new UsageError('--size-gb is required');
     const v = await withBackend(ctx, async (b) => {
-      const found = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const found = await b.find(ref!);
       if (size <= found.sizeGb) throw new UsageError(`--size-gb ${size} does not grow volume ${found.name} (${found.sizeGb} GiB); volumes never shrink`);
       await b.driver.extendVolume(toDriverVolume(found), size);
-      return findVolume(b.conn.session, b.driver.volumeops, found.id, ctx.signal);
+      return b.find(found.id);
     });
     printVolume(ctx.io, ctx.global, v);
     return 0;
@@ -210,8 +213,8 @@ const clone: Command = {
     const [ref, name] = positionals(ctx, ['id|name', 'new-name']);
     extraSpecsFrom(ctx.options); // validate before connecting
     const v = await withBackend(ctx, async (b) => {
-      const source = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
-      await requireFreeName(b, name!, ctx.signal);
+      const source = await b.find(ref!);
+      await requireFreeName(b, name!);
       const src = toDriverVolume(source);
       const volume: Volume = { ...src, id: randomUUID(), name: name!, size: newSize(ctx.options, source.sizeGb), extraSpecs: extraSpecsFrom(ctx.options, src.extraSpecs) };
       return createAndRead(ctx, b, volume.id, () => b.driver.createClonedVolume(volume, src));
@@ -230,9 +233,9 @@ const fromSnapshot: Command = {
     const [ref, snapshot, name] = positionals(ctx, ['id|name', 'snapshot', 'new-name']);
     extraSpecsFrom(ctx.options);
     const v = await withBackend(ctx, async (b) => {
-      const source = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const source = await b.find(ref!);
       if (!source.snapshots.some((s) => s.name === snapshot)) throw new SnapshotNotFoundError(source.name, snapshot!);
-      await requireFreeName(b, name!, ctx.signal);
+      await requireFreeName(b, name!);
       const src = toDriverVolume(source);
       const volume: Volume = { ...src, id: randomUUID(), name: name!, size: newSize(ctx.options, source.sizeGb), extraSpecs: extraSpecsFrom(ctx.options, src.extraSpecs) };
       return createAndRead(ctx, b, volume.id, () => b.driver.createVolumeFromSnapshot(volume, { id: snapshot!, name: snapshot!, volume: src, volumeSize: source.sizeGb }));
@@ -254,11 +257,11 @@ const retype: Command = {
     }
     extraSpecsFrom(ctx.options);
     const v = await withBackend(ctx, async (b) => {
-      const found = await findVolume(b.conn.session, b.driver.volumeops, ref!, ctx.signal);
+      const found = await b.find(ref!);
       const volume = toDriverVolume(found);
       const done = await b.driver.retype(volume, extraSpecsFrom(ctx.options, volume.extraSpecs));
       if (!done) throw new ConflictError(`volume ${found.name} cannot be retyped now: it is in use, or no datastore fits the new type`);
-      return findVolume(b.conn.session, b.driver.volumeops, found.id, ctx.signal);
+      return b.find(found.id);
     });
     printVolume(ctx.io, ctx.global, v);
     return 0;
