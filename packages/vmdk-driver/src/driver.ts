@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { debuglog } from 'node:util';
 import type { ManagedObjectReference } from '@vmkit/vim';
 import { findFault } from '@vmkit/vim';
-import { DatastorePath, VimSession, findInDatacenter } from '@vmkit/session';
+import { DatastorePath, VimSession, findInDatacenter, matchingDatastores } from '@vmkit/session';
 import { copyVmDiskToImage, importVmdk, type ImageInfo, type ImageSink, type ImageSource } from '@vmkit/transfer';
 import { parseDriverConfig, type VmdkDriverConfig } from './config.js';
 import { DatastoreSelector, type DatastoreChoice, type DatastoreRequirements } from './datastore.js';
@@ -941,7 +941,9 @@ export class VmdkDriver {
 
   /**
    * Cinder's volume stats (`get_volume_stats`): capacities are `unknown` unless
-   * `vmware_enable_volume_stats`, in which case they are summed over the usable datastores.
+   * `vmware_enable_volume_stats`; then they are the sums, in whole GiB, over the datastores that are
+   * accessible, out of maintenance, visible to the configured clusters' hosts and, when
+   * `vmware_storage_profile` names profiles, compliant with one of them.
    */
   async getVolumeStats(): Promise<VolumeStats> {
     const stats: VolumeStats = {
@@ -956,18 +958,23 @@ export class VmdkDriver {
     };
     if (!this.config.vmware_enable_volume_stats) return stats;
     const inv = await this.datastoreSelector.inventory();
-    const regex = this.config.vmware_datastore_regex;
-    let total = 0;
-    let free = 0;
-    for (const ds of inv.datastores) {
+    const hosts = this.clusterHosts === undefined ? undefined : new Set(this.clusterHosts.map((h) => h.value));
+    let usable = inv.datastores.filter((ds) => {
       const s = ds.summary;
-      if (regex !== undefined && regex.exec(s.name)?.index !== 0) continue;
-      if (!s.accessible || (s.maintenanceMode ?? 'normal') !== 'normal') continue;
-      total += s.capacity;
-      free += s.freeSpace;
+      if (!s.accessible || (s.maintenanceMode ?? 'normal') !== 'normal') return false;
+      return hosts === undefined || ds.mounts.some((m) => hosts.has(m.key.value));
+    });
+    const profiles = this.config.vmware_storage_profile;
+    if (profiles.length > 0 && !this.esx && usable.length > 0) {
+      const compliant = new Set<string>();
+      for (const name of profiles) {
+        const id = await this.datastoreSelector.getProfileId(name);
+        for (const ds of await matchingDatastores(this.session, id, usable.map((d) => d.ref), this.call())) compliant.add(ds.value);
+      }
+      usable = usable.filter((d) => compliant.has(d.ref.value));
     }
-    stats.total_capacity_gb = Math.round((total / GiB) * 100) / 100;
-    stats.free_capacity_gb = Math.round((free / GiB) * 100) / 100;
+    stats.total_capacity_gb = Math.round(usable.reduce((n, d) => n + d.summary.capacity, 0) / GiB);
+    stats.free_capacity_gb = Math.round(usable.reduce((n, d) => n + d.summary.freeSpace, 0) / GiB);
     return stats;
   }
 

@@ -1,6 +1,6 @@
 /** Datastore selection against the simulator: state set through its control endpoint, results read from the inventory. */
 import { randomUUID } from 'node:crypto';
-import { listStorageProfiles, profilesOf } from '@vmkit/session';
+import { iterateObjects, listStorageProfiles, profilesOf } from '@vmkit/session';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backingOf, startFixture } from '../test/fixture.js';
 import { NoValidDatastoreError, type Volume } from './index.js';
@@ -56,6 +56,31 @@ describe('datastore selection', () => {
     const info = await driver.initializeConnection(v, {});
     expect(info.data.profile_id).toBe(profiles[0]!.profileId.uniqueId);
     await driver.deleteVolume(v);
+  });
+
+  it('reports stats over the usable datastores, or over those of vmware_storage_profile', async () => {
+    const GiB = 1024 ** 3;
+    const summaries = new Map<string, { capacity: number; freeSpace: number }>();
+    for await (const ds of iterateObjects(fx.session, 'Datastore', ['summary'])) {
+      const s = ds.props.summary as { name: string; capacity: number; freeSpace: number };
+      summaries.set(s.name, s);
+    }
+    const all = await fx.driver({ vmware_enable_volume_stats: true });
+    const total = [...summaries.values()].reduce((n, s) => n + s.capacity, 0);
+    expect((await all.getVolumeStats()).total_capacity_gb).toBe(Math.round(total / GiB));
+    await fx.sim.control.setDatastore('LocalDS_0', { maintenanceMode: 'inMaintenance' });
+    expect((await all.getVolumeStats()).total_capacity_gb).toBe(Math.round(summaries.get('LocalDS_1')!.capacity / GiB));
+    await fx.sim.control.reset();
+
+    const name = (await listStorageProfiles(fx.session))[0]!.name;
+    await fx.sim.control.tagDatastore('LocalDS_0', name);
+    const byProfile = await fx.driver({ vmware_enable_volume_stats: true, vmware_storage_profile: name });
+    const s = await byProfile.getVolumeStats();
+    expect(s.total_capacity_gb).toBe(Math.round(summaries.get('LocalDS_0')!.capacity / GiB));
+    // Free space is the host file system's, which other processes change: only its bounds are checked.
+    expect(s.free_capacity_gb).toBeGreaterThan(0);
+    expect(s.free_capacity_gb).toBeLessThanOrEqual(s.total_capacity_gb as number);
+    expect(s.total_capacity_gb).toBeLessThan(Math.round(total / GiB)); // one datastore, not both
   });
 
   it("relocates the backing when the attaching instance's host cannot use its datastore", async () => {
