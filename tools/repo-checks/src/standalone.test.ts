@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/core';
 import { publint } from 'publint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installAlone, mapLimit, pack, type RunResult, runScript } from './standalone.js';
+import { installAlone, mapLimit, pack, type RunResult, runNode, runScript } from './standalone.js';
 import { listWorkspaces, repoRoot } from './workspaces.js';
 
 // Every published package, packed as npm would publish it and installed alone into an empty project
@@ -164,6 +164,43 @@ describe.each(published.map((w) => [w.manifest.name, w] as const))('%s, packed',
   });
 });
 
+/** A strict TypeScript consumer in `project` that imports every specifier (skipLibCheck off: every .d.ts is checked). */
+async function writeConsumer(project: string, specs: readonly string[], nodeTypes = true): Promise<void> {
+  const consumer = specs.map((spec, i) => `import * as m${i} from '${spec}';\n`).join('') + `export const all = [${specs.map((_, i) => `m${i}`).join(', ')}];\n`;
+  await writeFile(join(project, 'consumer.ts'), consumer);
+  const tsconfig = {
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2023',
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      // A consumer brings its own Node types; only those come from this repository.
+      types: nodeTypes ? ['node'] : [],
+      typeRoots: [join(repoRoot, 'node_modules/@types')],
+    },
+    files: ['consumer.ts'],
+  };
+  await writeFile(join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
+}
+
+describe('a TypeScript consumer', () => {
+  // The legacy package's project holds every library (nested under it) and its subpaths import each
+  // one's entry: one strict compile with skipLibCheck off reads every shipped .d.ts, so a declaration
+  // that needs an undeclared package's types (or a file left out of the tarball) fails here.
+  it('compiles against the installed types of every library (strict, skipLibCheck off)', async () => {
+    expect(probes.get('@vmkit/legacy')?.ok, 'the legacy project installed and loaded').toBe(true);
+    const project = join(work, 'projects', '@vmkit__legacy');
+    const { legacyPaths } = (await import('@vmkit/legacy')) as { legacyPaths: readonly { path: string }[] };
+    const specs = ['@vmkit/legacy', ...legacyPaths.map((p) => `@vmkit/legacy/${p.path}`)];
+    await writeConsumer(project, specs);
+    const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
+    const result = await runNode(project, [tsc, '-p', 'tsconfig.json']);
+    expect(result.ok, result.output).toBe(true);
+  }, 120_000);
+});
+
 describe('the standalone check catches', () => {
   // Two small packages built to fail: each must fail the same install-and-import that the real ones pass.
   const makePackage = async (dir: string, manifest: object, files: Record<string, string>): Promise<void> => {
@@ -178,9 +215,14 @@ describe('the standalone check catches', () => {
   it('an import of a package that is only a transitive dependency (no hoisting saves it)', async () => {
     const dir = join(work, 'bad', 'undeclared');
     // Declares @vmkit/session but imports @vmkit/vim, which session brings along.
-    await makePackage(dir, { name: 'probe-undeclared', exports: { '.': './index.js' }, dependencies: { '@vmkit/session': '0.1.0' } }, {
-      'index.js': "export { VimError } from '@vmkit/vim';\n",
-    });
+    await makePackage(
+      dir,
+      { name: 'probe-undeclared', exports: { '.': { types: './index.d.ts', default: './index.js' } }, dependencies: { '@vmkit/session': '0.1.0' } },
+      {
+        'index.js': "export { VimError } from '@vmkit/vim';\n",
+        'index.d.ts': "export { VimError } from '@vmkit/vim';\n",
+      },
+    );
     const own = await pack([dir], join(work, 'tarballs'), work, false);
     const all = new Map([...tarballs, ...own]);
     const project = join(work, 'projects', 'probe-undeclared');
@@ -188,6 +230,11 @@ describe('the standalone check catches', () => {
     const probe = await runScript(project, "await import('probe-undeclared');");
     expect(probe.ok).toBe(false);
     expect(probe.output).toMatch(/Cannot find package '@vmkit\/vim'/);
+    // And its types: the compile the libraries pass fails on the undeclared package.
+    await writeConsumer(project, ['probe-undeclared'], false);
+    const compiled = await runNode(project, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+    expect(compiled.ok).toBe(false);
+    expect(compiled.output).toMatch(/Cannot find module '@vmkit\/vim'/);
   }, 60_000);
 
   it('an exports map pointing at a file that is not published', async () => {

@@ -73,6 +73,11 @@ export function runScript(projectDir: string, script: string): Promise<RunResult
   return capture(process.execPath, ['--no-deprecation', '--input-type=module', '-e', script], projectDir, 60_000);
 }
 
+/** Runs Node with `args` in `projectDir`. */
+export function runNode(projectDir: string, args: string[]): Promise<RunResult> {
+  return capture(process.execPath, args, projectDir, 120_000);
+}
+
 /** Runs `fn` over `items` with at most `limit` at a time, keeping the order of the results. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
