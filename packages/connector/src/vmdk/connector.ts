@@ -112,11 +112,16 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
       await backingDisk(session, backing, options.signal);
       const signal = transferSignal(data, options.signal);
       const exported = await exportVmdk(session, backing, { ...(signal === undefined ? {} : { signal }) });
+      const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+      let created = false; // a file of the same name that was there before is not ours to remove
+      out.once('open', () => {
+        created = true;
+      });
       try {
-        await pipeline(exported.stream, createWriteStream(path, { flags: 'wx', mode: 0o600 }), ...(signal === undefined ? [] : [{ signal }]));
+        await pipeline(exported.stream, out, ...(signal === undefined ? [] : [{ signal }]));
       } catch (err) {
         exported.stream.destroy();
-        await unlink(path).catch(() => undefined);
+        if (created) await unlink(path).catch(() => undefined);
         throw err;
       }
       const st = await stat(path);
@@ -130,9 +135,8 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
 
   /**
    * Detaches: when the file's modification time or size changed (and `discard` is not set), writes it
-   * back into the volume —
-   * checks (no snapshots on the backing, one disk, a stream-optimized file), imports it into a
-   * temporary VM, unregisters that VM, moves the new disk next to the old one and deletes the
+   * back into the volume — checks (no snapshots on the backing, one disk, a stream-optimized file no
+   * larger than the volume, whose disk gets the volume's size), imports it into a temporary VM, unregisters that VM, moves the new disk next to the old one and deletes the
    * temporary VM's folder, then swaps the disks in one `ReconfigVM_Task` (the old disk removed without
    * destroying its file, the new one added at the same controller and unit), and finally deletes the
    * old disk's files. Removes the local file at the end.
@@ -151,12 +155,13 @@ export class VmdkConnector implements Connector<VmdkConnectionInfo, VmdkDeviceIn
 
   private async disconnect(data: VmdkConnectionData, device: VmdkDeviceInfo, options: VmdkDisconnectOptions): Promise<VmdkDetachResult> {
     const st = await stat(device.path).catch((cause: unknown) => {
+      if (options.discard === true) return undefined; // nothing to give up but the session
       throw new ConnectorError(`the attached file ${device.path} is gone`, 'VMKIT_CONNECTOR_BAD_DEVICE_INFO', { cause });
     });
     const attachment = this.attachments.get(data.volume_id);
-    if (options.discard === true || (st.mtimeMs === device.mtime && st.size === device.size)) {
+    if (st === undefined || options.discard === true || (st.mtimeMs === device.mtime && st.size === device.size)) {
       await this.release(data.volume_id);
-      await unlink(device.path);
+      if (st !== undefined) await unlink(device.path);
       return { uploaded: false };
     }
     const { session, owned } = attachment ?? (await this.open(data, options.signal));
