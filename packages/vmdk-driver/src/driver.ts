@@ -155,6 +155,7 @@ export class VmdkDriver {
         ...(ca === undefined && c.vmware_insecure ? { insecure: true } : {}),
         poolSize: c.vmware_connection_pool_size,
         apiRetryCount: c.vmware_api_retry_count,
+        taskPollIntervalSeconds: c.vmware_task_poll_interval,
         ...this.call(),
       });
       this.ownsSession = true;

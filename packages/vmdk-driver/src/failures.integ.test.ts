@@ -109,3 +109,15 @@ describe('retype', () => {
     await driver.deleteVolume(v);
   });
 });
+
+describe('manage existing', () => {
+  it.each(['CreateVM_Task', 'ReconfigVM_Task', 'MoveVirtualDisk_Task'])('failing at %s gives the disk back to its VM and leaves no backing', async (method) => {
+    const v = vol();
+    await driver.createVolume(v);
+    const before = (await backingOf(fx.session, v.id))!;
+    await driver.unmanage(v);
+    const ref = { 'source-name': `${before.disks[0]!.path}@DC0/vm/OpenStack/Project (pf)/Volumes/${before.name}` };
+    await failsCleanly(method, () => driver.manageExisting(vol(), ref));
+    await driver.volumeops.deleteBacking(before.ref);
+  });
+});
