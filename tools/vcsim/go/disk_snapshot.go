@@ -303,9 +303,10 @@ func removeSnapshots(c *soapCall) {
 		return
 	}
 	var fault types.BaseMethodFault
+	var relinked []string
 	simulator.Map.WithLock(vm, func() {
 		for _, s := range gone {
-			if fault = consolidate(vm, s, merge); fault != nil {
+			if fault = consolidate(vm, s, merge, &relinked); fault != nil {
 				return
 			}
 		}
@@ -313,6 +314,7 @@ func removeSnapshots(c *soapCall) {
 	if fault != nil {
 		failDiskTask(&task.Self, fault)
 	}
+	refreshDisksUsing(relinked, vm) // with this VM's lock released
 	c.send(rec)
 }
 
@@ -342,7 +344,7 @@ func childrenOf(host string) []string {
 
 // consolidate drops a snapshot's record and, when asked to merge and its file has exactly one child
 // delta, merges that delta into the file and re-points everything that named the delta.
-func consolidate(vm *simulator.VirtualMachine, snap types.ManagedObjectReference, merge bool) types.BaseMethodFault {
+func consolidate(vm *simulator.VirtualMachine, snap types.ManagedObjectReference, merge bool, relinked *[]string) types.BaseMethodFault {
 	snapshots.Lock()
 	files := snapshots.disks[snap]
 	delete(snapshots.disks, snap)
@@ -373,7 +375,8 @@ func consolidate(vm *simulator.VirtualMachine, snap types.ManagedObjectReference
 			}
 		}
 		snapshots.Unlock()
-		for _, grandchild := range childrenOf(child) {
+		grandchildren := childrenOf(child)
+		for _, grandchild := range grandchildren {
 			if d, err := readDescriptor(grandchild); err == nil {
 				if pd, err := readDescriptor(file); err == nil {
 					d.ParentCID = pd.CID
@@ -390,9 +393,10 @@ func consolidate(vm *simulator.VirtualMachine, snap types.ManagedObjectReference
 			}
 		}
 		_ = deleteDiskFiles(child)
+		*relinked = append(*relinked, grandchildren...)
 		for _, d := range disksOf(devices) {
-			if f, ff := diskHost(vm, d.backing.FileName); ff == nil && f.host == file {
-				pointDisk(d.disk, file) // parent chain and capacity as they are now
+			if f, ff := diskHost(vm, d.backing.FileName); ff == nil {
+				pointDisk(d.disk, f.host) // parent chains and capacities as they are now
 			}
 		}
 		setDevices(vm, devices)

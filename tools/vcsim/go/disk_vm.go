@@ -548,12 +548,24 @@ func relocateVM(c *soapCall) {
 		if fault != nil {
 			failDiskTask(&task.Self, fault)
 		}
+		// Other VMs' devices are refreshed with this VM's lock released (one lock at a time).
+		relocated.Lock()
+		relinked := relocated.relinked
+		relocated.relinked = nil
+		relocated.Unlock()
+		refreshDisksUsing(relinked, vm)
 	}
 	c.send(rec)
 }
 
 // relocateMu serialises relocations (they move folders).
 var relocateMu sync.Mutex
+
+// relocated collects the deltas of other VMs whose parent links a relocation rewrote.
+var relocated struct {
+	sync.Mutex
+	relinked []string
+}
 
 // moveVMFiles moves the VM's folder to the target datastore: its own disks move with their delta
 // chains where the chain lies in the folder; a disk whose parents lie elsewhere (a linked clone) keeps
@@ -623,6 +635,19 @@ func moveVMFiles(vm *simulator.VirtualMachine, target *simulator.Datastore, spec
 	for _, dst := range consolidated {
 		consolidatedNames[filepath.Base(dst)] = true
 		consolidatedNames[filepath.Base(flatName(dst))] = true
+		consolidatedNames[filepath.Base(deltaName(dst))] = true
+	}
+	// Deltas elsewhere (linked clones of this VM's disks) must find their parents at the new place.
+	outsideChildren := map[string][]string{}
+	for _, e := range entries {
+		from := filepath.Join(srcDir, e.Name())
+		if strings.HasSuffix(from, ".vmdk") && !consolidatedNames[e.Name()] {
+			for _, child := range childrenOf(from) {
+				if !inDir(child) {
+					outsideChildren[from] = append(outsideChildren[from], child)
+				}
+			}
+		}
 	}
 	for _, e := range entries {
 		if consolidatedNames[e.Name()] {
@@ -645,6 +670,21 @@ func moveVMFiles(vm *simulator.VirtualMachine, target *simulator.Datastore, spec
 		}
 	}
 	_ = os.RemoveAll(srcDir)
+	var relinked []string
+	for from, children := range outsideChildren {
+		relinked = append(relinked, children...)
+		to := filepath.Join(dstDir, filepath.Base(from))
+		for _, child := range children {
+			if d, err := readDescriptor(child); err == nil {
+				root := ""
+				if ds := datastoreOfHost(child); ds != nil {
+					root = ds.Info.GetDatastoreInfo().Url
+				}
+				d.ParentHint = parentHintFor(child, to, root)
+				_ = writeDescriptor(child, d)
+			}
+		}
+	}
 
 	// The VM's paths follow.
 	move := func(p string) string {
@@ -668,6 +708,9 @@ func moveVMFiles(vm *simulator.VirtualMachine, target *simulator.Datastore, spec
 	files.VmPathName, files.LogDirectory = move(files.VmPathName), move(files.LogDirectory)
 	files.SnapshotDirectory, files.SuspendDirectory = move(files.SnapshotDirectory), move(files.SuspendDirectory)
 	moveSnapshotRecords(srcDir, dstDir)
+	relocated.Lock()
+	relocated.relinked = append(relocated.relinked, relinked...)
+	relocated.Unlock()
 	simulator.Map.Update(vm, []types.PropertyChange{
 		{Name: "config.hardware.device", Val: devices},
 		{Name: "config.files", Val: files},
@@ -682,4 +725,48 @@ func moveVMFiles(vm *simulator.VirtualMachine, target *simulator.Datastore, spec
 		})
 	}
 	return nil
+}
+
+// refreshDisksUsing re-reads the backing of every disk (of VMs other than `except`) whose chain
+// contains one of the given descriptors, after their parent links were rewritten. It takes one VM's
+// lock at a time: call it holding none.
+func refreshDisksUsing(descs []string, except *simulator.VirtualMachine) {
+	if len(descs) == 0 {
+		return
+	}
+	changed := map[string]bool{}
+	for _, d := range descs {
+		changed[d] = true
+	}
+	for _, obj := range simulator.Map.All("VirtualMachine") {
+		other, ok := obj.(*simulator.VirtualMachine)
+		if !ok || other == except || other.Config == nil {
+			continue
+		}
+		simulator.Map.WithLock(other, func() {
+			devices := copyDevices(other.Config.Hardware.Device)
+			touched := false
+			for _, d := range disksOf(devices) {
+				f, fault := diskHost(other, d.backing.FileName)
+				if fault != nil {
+					continue
+				}
+				c, err := openDiskChain(f.host)
+				if err != nil {
+					continue
+				}
+				for _, l := range c.layers {
+					if changed[l.desc] {
+						touched = true
+						pointDisk(d.disk, f.host)
+						break
+					}
+				}
+				c.Close()
+			}
+			if touched {
+				setDevices(other, devices)
+			}
+		})
+	}
 }

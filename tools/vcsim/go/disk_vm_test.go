@@ -283,6 +283,14 @@ func TestRemovingASnapshotConsolidates(t *testing.T) {
 	}
 	copy(want[70000:], "kept")
 	f.must(vm.CreateSnapshot(f.ctx, "s2", "", false, false))
+	// Removing the first snapshot merges its delta into the base; the running delta's parent is then the base.
+	f.must(vm.RemoveSnapshot(f.ctx, "s1", false, nil))
+	if _, b := f.disk(vm); b.Parent == nil || f.host(b.Parent.FileName) != base || b.Parent.Parent != nil {
+		t.Fatalf("after removing s1 the disk's parent is %+v", b.Parent)
+	}
+	if !bytes.Equal(f.contents(vm), want) {
+		t.Fatal("removing s1 changed the contents")
+	}
 	res, err := methods.RemoveAllSnapshots_Task(f.ctx, f.c, &types.RemoveAllSnapshots_Task{This: vm.Reference()})
 	if err != nil {
 		t.Fatal(err)
@@ -464,5 +472,70 @@ func TestAVMWhoseDiskCannotBeMadeIsNotLeftBehind(t *testing.T) {
 	}
 	if _, err := os.Stat(hostPathOf(t, f.ds[0], "zero")); !os.IsNotExist(err) {
 		t.Fatal("the VM's folder was left behind")
+	}
+}
+
+func TestChildMostClonesAndRelocatingLinkedClones(t *testing.T) {
+	f := newVMFixture(t)
+	vm := f.createVM("base", 4<<10)
+	_, b := f.disk(vm)
+	base := f.host(b.FileName)
+	want := fillDisk(t, base, 4<<20)
+	f.must(vm.CreateSnapshot(f.ctx, "s", "", false, false))
+	_, b = f.disk(vm)
+	if err := writeDiskAt(f.host(b.FileName), []byte("child-most"), 1234); err != nil {
+		t.Fatal(err)
+	}
+	current := append([]byte(nil), want...)
+	copy(current[1234:], "child-most")
+
+	// moveChildMostDiskBacking: the clone gets its own copy of the child-most delta on the shared base.
+	cm := object.NewVirtualMachine(f.c, f.must(vm.Clone(f.ctx, f.folder, "childmost", types.VirtualMachineCloneSpec{
+		Location: types.VirtualMachineRelocateSpec{DiskMoveType: "moveChildMostDiskBacking"},
+	})).(types.ManagedObjectReference))
+	_, cb := f.disk(cm)
+	if cb.Parent == nil || f.host(cb.Parent.FileName) != base || cb.FileName == b.FileName {
+		t.Fatalf("child-most clone disk %s, parent %+v", cb.FileName, cb.Parent)
+	}
+	if !bytes.Equal(f.contents(cm), current) {
+		t.Fatal("child-most clone contents")
+	}
+	if err := writeDiskAt(f.host(cb.FileName), []byte("clone only"), 1234); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(f.contents(vm), current) {
+		t.Fatal("a write to the child-most clone reached the source")
+	}
+	cmWant := append([]byte(nil), current...)
+	copy(cmWant[1234:], "clone only")
+
+	// Relocating it while allowing sharing keeps the shared base; the default consolidates it.
+	twin := object.NewVirtualMachine(f.c, f.must(cm.Clone(f.ctx, f.folder, "twin", types.VirtualMachineCloneSpec{
+		Location: types.VirtualMachineRelocateSpec{DiskMoveType: "moveChildMostDiskBacking"},
+	})).(types.ManagedObjectReference))
+	f.must(cm.Relocate(f.ctx, types.VirtualMachineRelocateSpec{Datastore: types.NewReference(f.ds[1].Reference()), DiskMoveType: "moveAllDiskBackingsAndAllowSharing"}, ""))
+	_, cb = f.disk(cm)
+	if !strings.HasPrefix(cb.FileName, "["+f.ds[1].Name()+"]") || cb.Parent == nil || f.host(cb.Parent.FileName) != base || !bytes.Equal(f.contents(cm), cmWant) {
+		t.Fatalf("relocated with sharing: %s parent %+v", cb.FileName, cb.Parent)
+	}
+	f.must(twin.Relocate(f.ctx, types.VirtualMachineRelocateSpec{Datastore: types.NewReference(f.ds[1].Reference())}, ""))
+	_, tb := f.disk(twin)
+	if !strings.HasPrefix(tb.FileName, "["+f.ds[1].Name()+"]") || tb.Parent != nil || !bytes.Equal(f.contents(twin), cmWant) {
+		t.Fatalf("relocated without sharing: %s parent %+v", tb.FileName, tb.Parent)
+	}
+	if !bytes.Equal(readAll(t, base), want) {
+		t.Fatal("the shared base changed")
+	}
+	// Relocating the VM that holds the base: its linked clones follow the base to its new place.
+	f.must(vm.Relocate(f.ctx, types.VirtualMachineRelocateSpec{Datastore: types.NewReference(f.ds[1].Reference()), DiskMoveType: "moveAllDiskBackingsAndAllowSharing"}, ""))
+	if !bytes.Equal(f.contents(vm), current) || !bytes.Equal(f.contents(cm), cmWant) {
+		t.Fatal("after moving the base, a disk reads other bytes")
+	}
+	if _, err := os.Stat(base); !os.IsNotExist(err) {
+		t.Fatal("the base stayed where it was")
+	}
+	_, vb := f.disk(vm)
+	if _, cb := f.disk(cm); cb.Parent == nil || cb.Parent.FileName != vb.Parent.FileName {
+		t.Fatalf("the clone's device still names the old base: %+v", cb.Parent)
 	}
 }
