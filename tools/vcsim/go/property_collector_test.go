@@ -134,3 +134,27 @@ func TestKeyedPropertyPaths(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+func TestPagingOnTheEsxModel(t *testing.T) {
+	_, c := testServer(t, "-model", "esx", "-vm", "5")
+	ctx := context.Background()
+	res, err := methods.RetrievePropertiesEx(ctx, c, &types.RetrievePropertiesEx{
+		This: c.ServiceContent.PropertyCollector, SpecSet: []types.PropertyFilterSpec{allVMsSpec(c.ServiceContent.RootFolder, "name")},
+		Options: types.RetrieveOptions{MaxObjects: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(res.Returnval.Objects)
+	for token := res.Returnval.Token; token != ""; {
+		next, err := methods.ContinueRetrievePropertiesEx(ctx, c, &types.ContinueRetrievePropertiesEx{This: c.ServiceContent.PropertyCollector, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(next.Returnval.Objects)
+		token = next.Returnval.Token
+	}
+	if n != 5 {
+		t.Fatalf("%d VMs, want 5", n)
+	}
+}

@@ -158,6 +158,13 @@ describe('the control endpoint', () => {
     expect(await state(task2)).toBe('success');
   });
 
+  it('works over TLS, trusting the printed certificate', async () => {
+    await using secure = await startSimulator({ vms: 0, tls: true, control: true });
+    expect(secure.url).toMatch(/^https:/);
+    await secure.control.queueFault('CurrentTime', { fault: 'FileLocked' });
+    expect(await secure.control.calls()).toEqual({});
+  });
+
   it('rejects every control call of a simulator started without control', async () => {
     await using plain = await startSimulator({ vms: 0 });
     await expect(plain.control.calls()).rejects.toThrow(SimulatorControlError);
