@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backingOf, inventory, startFixture, type Fixture } from '../test/fixture.js';
-import { InvalidExistingReferenceError, InvalidSnapshotError, InvalidVolumeError, InvalidVolumeSpecError, ProfileNotFoundError, type Volume, type VmdkDriver } from './index.js';
+import { DriverNotReadyError, InvalidExistingReferenceError, InvalidSnapshotError, NoValidDatastoreError, VmdkDriver, InvalidVolumeError, InvalidVolumeSpecError, ProfileNotFoundError, type Volume } from './index.js';
 
 const GiB = 1024 ** 3;
 const vol = (over: Partial<Volume> = {}): Volume => ({ id: randomUUID(), size: 1, projectId: 'p1', status: 'available', ...over });
@@ -34,6 +34,28 @@ afterAll(async () => {
   await fx?.close();
 });
 
+
+describe('setup', () => {
+  it('connects with the configured credentials, checks the setup, and logs out on close', async () => {
+    const own = new VmdkDriver({ vmware_host_ip: fx.sim.url, vmware_host_username: fx.sim.username, vmware_host_password: fx.sim.password }, { datastoreTypes: fx.datastoreTypes });
+    await expect(own.deleteVolume(vol())).rejects.toBeInstanceOf(DriverNotReadyError);
+    await own.doSetup();
+    await own.checkForSetupError();
+    expect(own.isEsx).toBe(false);
+    const s = own.session;
+    await own.close();
+    expect(s.currentSession).toBeUndefined();
+
+    const wrong = new VmdkDriver({ vmware_host_ip: fx.sim.url, vmware_host_username: fx.sim.username, vmware_host_password: 'not-the-password-1234' });
+    const err = await wrong.doSetup().then(() => undefined, (e: unknown) => e as Error);
+    expect(err).toMatchObject({ code: 'VMKIT_VIM_FAULT_INVALID_LOGIN' });
+    expect(String(err?.message)).not.toContain('not-the-password-1234');
+
+    const badProfile = await fx.driver({ vmware_storage_profile: 'no-such-profile' });
+    await expect(badProfile.checkForSetupError()).rejects.toBeInstanceOf(ProfileNotFoundError);
+    await expect(fx.driver({ vmware_cluster_name: 'no-such-cluster' })).rejects.toBeInstanceOf(NoValidDatastoreError);
+  });
+});
 
 describe('create and delete', () => {
   it('lazy create only validates the volume type', async () => {
