@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from './errors.js';
+import type { CommandExecutor } from './executor.js';
 import { getConnectorProperties } from './properties.js';
+
+/** multipathd as a fake: answers `show status` with the given exit code and output, recording the calls. */
+function multipathd(exitCode: number, stdout = ''): CommandExecutor & { calls: string[] } {
+  const calls: string[] = [];
+  const exec = (program: string, args: readonly string[]) => {
+    calls.push([program, ...args].join(' '));
+    return Promise.resolve({ exitCode, stdout, stderr: exitCode === 0 ? '' : 'error' });
+  };
+  return Object.assign(exec, { calls });
+}
 
 let root: string;
 beforeEach(async () => {
@@ -34,7 +45,9 @@ describe('getConnectorProperties', () => {
     await put('etc/nvme/hostid', '4c4c4544-0034-5310-8052-b2c04f4e4e31\n');
     await put('sys/class/dmi/id/product_uuid', '9f7c3e0a-2b1d-4c5e-8f6a-0b1c2d3e4f50\n');
 
-    const props = await getConnectorProperties({ root, myIp: '192.0.2.10', host: 'backup-1', multipath: true, enforceMultipath: true, doLocalAttach: true });
+    const executor = multipathd(0, 'path checker states:\n');
+    const props = await getConnectorProperties({ root, myIp: '192.0.2.10', host: 'backup-1', multipath: true, enforceMultipath: true, doLocalAttach: true, executor });
+    expect(executor.calls).toEqual(['multipathd show status']);
     expect(props).toEqual({
       platform: expect.any(String) as string,
       os_type: process.platform,
@@ -101,6 +114,23 @@ describe('getConnectorProperties', () => {
     expect(err).toBeInstanceOf(ConnectorError);
     expect((err as ConnectorError).code).toBe('VMKIT_CONNECTOR_INVALID_OPTIONS');
     await expect(getConnectorProperties({ root, enforceMultipath: true, multipath: false })).rejects.toMatchObject({ code: 'VMKIT_CONNECTOR_INVALID_OPTIONS' });
+  });
+
+  it('reports multipath only when multipathd runs, as os-brick does', async () => {
+    expect((await getConnectorProperties({ root, multipath: true, executor: multipathd(1) })).multipath).toBe(false);
+    expect((await getConnectorProperties({ root, multipath: true, executor: multipathd(0, 'error receiving packet') })).multipath).toBe(false);
+    const absent: CommandExecutor = () => Promise.reject(new Error('spawn multipathd ENOENT'));
+    expect((await getConnectorProperties({ root, multipath: true, executor: absent })).multipath).toBe(false);
+    const none = multipathd(0);
+    expect((await getConnectorProperties({ root, multipath: false, executor: none })).multipath).toBe(false);
+    expect(none.calls).toEqual([]); // not asked for, not run
+  });
+
+  it('refuses enforced multipath when multipathd is not running', async () => {
+    const err = await getConnectorProperties({ root, multipath: true, enforceMultipath: true, executor: multipathd(1) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect((err as ConnectorError).code).toBe('VMKIT_CONNECTOR_MULTIPATH_NOT_RUNNING');
+    expect((err as Error).cause).toBeDefined();
   });
 
   it('defaults the host name to the OS one', async () => {

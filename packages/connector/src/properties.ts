@@ -1,7 +1,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { ConnectorError } from './errors.js';
+import { CommandFailedError, ConnectorError } from './errors.js';
+import { createCommandExecutor, type CommandExecutor } from './executor.js';
 
 /** Options of {@link getConnectorProperties}, after os-brick's `get_connector_properties`. */
 export interface ConnectorPropertiesOptions {
@@ -9,10 +10,18 @@ export interface ConnectorPropertiesOptions {
   myIp?: string;
   /** The host name. Default: the OS's host name. */
   host?: string;
-  /** Whether the host wants multipath attachments. Default false. */
+  /**
+   * Whether the host wants multipath attachments. Default false. As in os-brick, `multipath` in the
+   * result is true only when multipathd answers `multipathd show status`.
+   */
   multipath?: boolean;
-  /** Refuse to go on without multipath: only valid together with `multipath: true`. Default false. */
+  /**
+   * Refuse to go on without multipath: only valid together with `multipath: true`, and then a typed
+   * error when multipathd is not running. Default false.
+   */
   enforceMultipath?: boolean;
+  /** Runs `multipathd show status` when `multipath` is asked for. Default: {@link createCommandExecutor}. */
+  executor?: CommandExecutor;
   /** Whether volumes are to be attached locally even where the protocol does not need it (os-brick's RBD `do_local_attach`). Default false. */
   doLocalAttach?: boolean;
   /** The folder the `/etc` and `/sys` files are read under (for tests: a fake tree). Default `/`. */
@@ -32,7 +41,7 @@ export interface ConnectorProperties {
   ip?: string;
   /** The host name. */
   host: string;
-  /** Whether multipath is wanted. */
+  /** Whether multipath is wanted and multipathd is running. */
   multipath: boolean;
   /** Whether multipath is enforced. */
   enforce_multipath: boolean;
@@ -118,6 +127,18 @@ function firstIPv4(): string | undefined {
   return undefined;
 }
 
+/** Whether multipathd answers; os-brick also treats an "error receiving packet" answer as not running. */
+async function multipathdRunning(exec: CommandExecutor): Promise<{ running: boolean; cause?: unknown }> {
+  const cmd = ['multipathd', 'show', 'status'];
+  try {
+    const r = await exec(cmd[0]!, cmd.slice(1), { timeoutMs: 10_000 });
+    if (r.exitCode === 0 && !r.stdout.startsWith('error receiving packet')) return { running: true };
+    return { running: false, cause: new CommandFailedError(cmd, r.exitCode === 0 ? 1 : r.exitCode, r.exitCode === 0 ? r.stdout : r.stderr) };
+  } catch (cause) {
+    return { running: false, cause };
+  }
+}
+
 /**
  * The host's connector properties, as os-brick's `get_connector_properties` gathers them for Cinder:
  * platform, OS, IP, host name, multipath wishes, the iSCSI initiator name, the online FC ports' WWPNs
@@ -125,7 +146,8 @@ function firstIPv4(): string | undefined {
  * `/`); a missing, unreadable or malformed source leaves its key out and never throws.
  *
  * @throws {@link ConnectorError} `VMKIT_CONNECTOR_INVALID_OPTIONS` when `enforceMultipath` is asked for
- * without `multipath`.
+ * without `multipath`; `VMKIT_CONNECTOR_MULTIPATH_NOT_RUNNING` when it is asked for and multipathd is
+ * not running.
  */
 export async function getConnectorProperties(options: ConnectorPropertiesOptions = {}): Promise<ConnectorProperties> {
   const multipath = options.multipath ?? false;
@@ -134,6 +156,10 @@ export async function getConnectorProperties(options: ConnectorPropertiesOptions
     throw new ConnectorError('enforceMultipath needs multipath: true (multipath cannot be enforced when it is not wanted)', 'VMKIT_CONNECTOR_INVALID_OPTIONS');
   }
   const root = options.root ?? '/';
+  const mp = multipath ? await multipathdRunning(options.executor ?? createCommandExecutor()) : { running: false };
+  if (enforce && !mp.running) {
+    throw new ConnectorError('multipath is enforced but multipathd is not running', 'VMKIT_CONNECTOR_MULTIPATH_NOT_RUNNING', { cause: mp.cause });
+  }
   const [initiator, fc, nqn, hostId, systemUuid] = await Promise.all([
     initiatorName(root),
     fcPorts(root),
@@ -147,7 +173,7 @@ export async function getConnectorProperties(options: ConnectorPropertiesOptions
     os_type: process.platform,
     ...(ip === undefined ? {} : { ip }),
     host: options.host ?? hostname(),
-    multipath,
+    multipath: multipath && mp.running,
     enforce_multipath: enforce,
     do_local_attach: options.doLocalAttach ?? false,
   };
