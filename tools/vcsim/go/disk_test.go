@@ -312,3 +312,55 @@ func TestDisksOnAStandaloneHost(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTheDatastoreBrowserShowsDisksNotExtents(t *testing.T) {
+	_, c := testServer(t, "-vm", "0")
+	ctx := context.Background()
+	finder := find.NewFinder(c, true)
+	dc, err := finder.DefaultDatacenter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder.SetDatacenter(dc)
+	ds, err := finder.DefaultDatastore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := object.NewVirtualDiskManager(c)
+	spec := &types.FileBackedVirtualDiskSpec{VirtualDiskSpec: types.VirtualDiskSpec{DiskType: "thin", AdapterType: "paraVirtual"}, CapacityKb: 10 << 20}
+	task, err := m.CreateVirtualDisk(ctx, ds.Path("b/big.vmdk"), dc, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	browser, err := ds.Browser(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := func(q types.BaseFileQuery) []types.BaseFileInfo {
+		task, err := browser.SearchDatastore(ctx, ds.Path("b"), &types.HostDatastoreBrowserSearchSpec{
+			Query: []types.BaseFileQuery{q}, Details: &types.FileQueryFlags{FileType: true, FileSize: true}, MatchPattern: []string{"*"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := task.WaitForResult(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Result.(types.HostDatastoreBrowserSearchResults).File
+	}
+	files := search(&types.FileQuery{})
+	if len(files) != 1 || files[0].GetFileInfo().Path != "big.vmdk" || files[0].GetFileInfo().FileSize > 1<<20 {
+		t.Fatalf("plain search: %d files, first %+v", len(files), files[0].GetFileInfo())
+	}
+	yes := types.NewBool(true)
+	files = search(&types.VmDiskFileQuery{Details: &types.VmDiskFileQueryFlags{CapacityKb: true, DiskType: true, Thin: yes, ControllerType: yes, DiskExtents: yes}})
+	disk, ok := files[0].(*types.VmDiskFileInfo)
+	if len(files) != 1 || !ok || disk.CapacityKb != 10<<20 || disk.Thin == nil || !*disk.Thin || disk.ControllerType != "ParaVirtualSCSIController" ||
+		len(disk.DiskExtents) != 1 || disk.DiskExtents[0] != ds.Path("b/big-flat.vmdk") {
+		t.Fatalf("disk search: %+v", files[0])
+	}
+}
