@@ -66,7 +66,7 @@ func exportVM(c *soapCall) {
 	}
 	vm := vmOf(req.This)
 	if vm == nil {
-		writeDiskFault(c.w, "", &types.ManagedObjectNotFound{Obj: req.This})
+		c.send(rec) // not a VM: its type has no ExportVm indeed
 		return
 	}
 	var fault types.BaseMethodFault
