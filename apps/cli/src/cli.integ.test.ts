@@ -279,7 +279,13 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     await sim.control.queueFault('CreateVM_Task', { fault: 'NoDiskSpace' });
     const r = await cli('volume', 'create', 'eps', '--size-gb', '1', '--debug');
     expect(r.code).not.toBe(0);
-    expect(r.err.split('\n')[0]).toMatch(/^vmkit: .*NoDiskSpace.*\[VMKIT_/);
+    expect(r.err.split('\n')[0]).toMatch(/^vmkit: .*NoDiskSpace.*\[VMKIT_VIM_FAULT_NO_DISK_SPACE\]$/);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/^ {2}error: NoDiskSpaceError \[VMKIT_VIM_FAULT_NO_DISK_SPACE\]: /m);
+    expect(r.err).toMatch(/^ {4}fault: NoDiskSpace < FileFault < VimFault < MethodFault$/m);
+    const plain = await cli('volume', 'create', 'eps', '--size-gb', '1', '--profile', 'no-such');
+    expect(plain.code).toBe(3);
+    expect(plain.err).toBe('vmkit: storage profile "no-such" does not exist [VMKIT_DRIVER_PROFILE_NOT_FOUND]\n');
     expect(await volumeIds()).toEqual([]);
   }, 60_000);
 
@@ -315,8 +321,13 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     expect((await json('volume', 'show', 'att')).attachedPath).toBe(a.path);
     const twice = await cli('volume', 'attach', 'att');
     expect(twice.code).toBe(4);
-    // Attached here means in use: a COW snapshot is refused (it would block the write-back).
+    // Attached here means in use: a COW snapshot is refused (it would block the write-back), and so
+    // are delete and extend (the local file would no longer match the volume).
     expect((await cli('snapshot', 'create', 'att', 's')).code).toBe(4);
+    const del = await cli('volume', 'delete', 'att');
+    expect(del.code).toBe(4);
+    expect(del.err).toMatch(/detach it before you delete it \[VMKIT_CLI_IN_USE\]/);
+    expect((await cli('volume', 'extend', 'att', '--size-gb', '2')).code).toBe(4);
 
     // Unchanged: detach removes the file and writes nothing back.
     expect(await json('volume', 'detach', 'att')).toEqual({ id: v.id, uploaded: false });

@@ -29,10 +29,11 @@ export class SnapshotNotFoundError extends VimError {
 
 /**
  * The request conflicts with what the inventory holds (code `VMKIT_CLI_ALREADY_EXISTS` for a name in
- * use, `VMKIT_CLI_CONFLICT` otherwise); exits with {@link ExitCode.conflict}.
+ * use, `VMKIT_CLI_IN_USE` for a volume attached to this host, `VMKIT_CLI_CONFLICT` otherwise); exits
+ * with {@link ExitCode.conflict}.
  */
 export class ConflictError extends VimError {
-  constructor(message: string, code: 'VMKIT_CLI_ALREADY_EXISTS' | 'VMKIT_CLI_CONFLICT' = 'VMKIT_CLI_CONFLICT', options?: VimErrorOptions) {
+  constructor(message: string, code: 'VMKIT_CLI_ALREADY_EXISTS' | 'VMKIT_CLI_IN_USE' | 'VMKIT_CLI_CONFLICT' = 'VMKIT_CLI_CONFLICT', options?: VimErrorOptions) {
     super(message, code, options);
   }
 }

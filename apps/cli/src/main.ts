@@ -132,8 +132,18 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     const faultNote = fault === undefined || message.includes(fault) ? '' : ` (fault ${fault})`;
     io.stderr.write(`vmkit: ${message}${faultNote}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
     if (debug) {
-      for (let c: unknown = e.cause; c !== undefined; c = (c as { cause?: unknown }).cause) {
-        io.stderr.write(`  caused by: ${c instanceof Error ? `${c.name}: ${c.message}` : JSON.stringify(c)}\n`);
+      const describe = (x: Error) => {
+        const c = (x as { code?: unknown }).code;
+        return `${x.name}${typeof c === 'string' ? ` [${c}]` : ''}: ${x.message}`;
+      };
+      const faultLine = (x: unknown) => {
+        if (x instanceof VimFaultError) io.stderr.write(`    fault: ${x.faultChain.join(' < ')}\n`);
+      };
+      io.stderr.write(`  error: ${describe(e)}\n`);
+      faultLine(e);
+      for (let c: unknown = e.cause, depth = 0; c !== undefined && c !== null && depth < 20; c = (c as { cause?: unknown }).cause, depth++) {
+        io.stderr.write(`  caused by: ${c instanceof Error ? describe(c) : JSON.stringify(c)}\n`);
+        faultLine(c);
         if (!(c instanceof Error)) break;
       }
     }

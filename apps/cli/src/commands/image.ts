@@ -16,7 +16,7 @@ import { writeJson } from '../output.js';
 import { printVolume, renderKeyValues } from '../present.js';
 import { createProgress, type Progress } from '../progress.js';
 import { toDriverVolume, volumeJson, type VolumeRecord } from '../volumes.js';
-import { createAndRead, extraSpecsFrom, positionals, requireFreeName, typeOptions } from './volume.js';
+import { createAndRead, extraSpecsFrom, positionals, requireFreeName, requireNotAttached, typeOptions } from './volume.js';
 
 const GiB = 1024 ** 3;
 
@@ -212,6 +212,7 @@ const restore: Command = {
       try {
         if (target !== undefined) {
           const into = await b.find(target);
+          requireNotAttached(into, 'restore into');
           if (into.sizeGb < manifest.volume.sizeGb) throw new ConflictError(`volume ${into.name} (${into.sizeGb} GiB) is smaller than the backed-up volume (${manifest.volume.sizeGb} GiB)`);
           await b.driver.restoreBackup(toDriverVolume(into), await source());
           return b.find(into.id);

@@ -10,6 +10,11 @@ import { writeJson } from '../output.js';
 import { printDone, printVolume, printVolumes, renderKeyValues } from '../present.js';
 import { toDriverVolume, type VolumeRecord } from '../volumes.js';
 
+/** Refuses to change a volume attached to this host: its local file would no longer match it. */
+export function requireNotAttached(v: VolumeRecord, what: string): void {
+  if (v.attachedPath !== undefined) throw new ConflictError(`volume ${v.name} is attached to this host (${v.attachedPath}); detach it before you ${what} it`, 'VMKIT_CLI_IN_USE');
+}
+
 /** Takes exactly `n` positionals, named for the message. */
 export function positionals(ctx: CommandContext, names: readonly string[]): string[] {
   if (ctx.positionals.length !== names.length) {
@@ -170,6 +175,7 @@ const remove: Command = {
     const [ref] = positionals(ctx, ['id|name']);
     const v = await withBackend(ctx, async (b) => {
       const found = await b.find(ref!);
+      requireNotAttached(found, 'delete');
       await b.driver.deleteVolume(toDriverVolume(found));
       return found;
     });
@@ -189,6 +195,7 @@ const extend: Command = {
     if (size === undefined) throw new UsageError('--size-gb is required');
     const v = await withBackend(ctx, async (b) => {
       const found = await b.find(ref!);
+      requireNotAttached(found, 'extend');
       if (size <= found.sizeGb) throw new UsageError(`--size-gb ${size} does not grow volume ${found.name} (${found.sizeGb} GiB); volumes never shrink`);
       await b.driver.extendVolume(toDriverVolume(found), size);
       return b.find(found.id);
