@@ -1,7 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { VimSession, iterateObjects } from '@vmkit/session';
+import { LocalImageStore, createStreamOptimizedEncoder } from '@vmkit/transfer';
 import { startSimulator } from '@vmkit/vcsim';
 import { VmdkDriver, type Snapshot, type Volume } from '@vmkit/vmdk-driver';
 import { figure } from '../figure.js';
@@ -41,6 +46,16 @@ const cinder: Record<string, { count: number; source: string; how: string }> = {
   manage_existing_get_size: { count: 2, source: 'vmdk.py 1831-1872; volumeops.py 1726-1772', how: 'FindByInventoryPath 1 + device read 1' },
   unmanage: { count: 3, source: 'vmdk.py 1920-1927; volumeops.py 1395-1406', how: 'get_backing 1 + ReconfigVM_Task 2' },
   delete_volume_lazy: { count: 1, source: 'vmdk.py 521-538', how: 'get_backing 1 (no backing yet)' },
+  copy_image_to_volume: {
+    count: 21,
+    source: 'vmdk.py 1347-1423, 1444-1521; oslo_vmware rw_handles.py 369-495, 536-650, api.py 456-492',
+    how: 'select 3 + NFC import (ImportVApp 1 + lease state 1 + lease info 1 + lease state 1 + HttpNfcLeaseComplete 1) + update_backing_disk_uuid 3 + get_backing 1 + disk size 1 + extend (get_vmdk_path 1 + get_dc 5 + ExtendVirtualDisk_Task 2) (stream-optimized image smaller than the volume)',
+  },
+  copy_volume_to_image: {
+    count: 7,
+    source: 'vmdk.py 1523-1582; oslo_vmware image_transfer.py 299-360, rw_handles.py 369-495, 656-720',
+    how: 'get_backing 1 + get_vmdk_path 1 + NFC export (ExportVm 1 + lease state 1 + lease info 1 + lease state 1 + HttpNfcLeaseComplete 1)',
+  },
 };
 
 /** Counts vmkit's SOAP requests (the `vmkit:soap:request` diagnostics channel) and the wall time while `fn` runs. */
@@ -133,6 +148,25 @@ export const driverSuite: Suite = {
     await run('unmanage', () => driver.unmanage(fromSnap));
     await driver.volumeops.deleteBacking((await driver.volumeops.getEntityByInventoryPath(`DC0/vm/OpenStack/Project (bench)/Volumes/volume-${fromSnap.id}`))!);
     for (const v of [full, linked, attach]) await driver.deleteVolume(v);
+    // Images: a stream-optimized image of an 8 MiB disk into a 1 GiB volume, and the volume back out.
+    const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-driver-'));
+    try {
+      const store = new LocalImageStore(dir);
+      const raw = Buffer.alloc(8 * 1024 * 1024);
+      randomBytes(1024 * 1024).copy(raw, 1024 * 1024);
+      await store.sink('image').write(Readable.from([raw]).pipe(createStreamOptimizedEncoder({ capacity: raw.length })), { disk_format: 'vmdk', vmware_disktype: 'streamOptimized' });
+      const imaged = vol();
+      const images = new VmdkDriver({ ...base, vmware_tmp_dir: dir }, options);
+      await images.doSetup();
+      const warm = vol();
+      await images.initializeConnection(warm, {});
+      await images.deleteVolume(warm);
+      await run('copy_image_to_volume', () => images.copyImageToVolume(imaged, 'image', store.source('image')));
+      await run('copy_volume_to_image', () => images.copyVolumeToImage(imaged, store.sink('out')));
+      await images.deleteVolume(imaged);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     await run('delete_volume', () => driver.deleteVolume(a));
 
     ctx.emit(figure('driver.lifecycle', 'vmkit', 'roundtrips', vmkitTotal));
