@@ -8,8 +8,8 @@
 // `*` meaning this server). A GET of a device URL streams the disk, read through its delta chain, as a
 // stream-optimized VMDK (nfc_streamvmdk.go), encoded while it is sent. HttpNfcLeaseProgress records the
 // percentage, HttpNfcLeaseComplete ends the lease (state done) and HttpNfcLeaseAbort ends it with an
-// error; an ended lease serves nothing. Under the control endpoint's lease-timeout (async.go), an
-// export lease without progress for that long ends with Timedout, as the simulator's own leases do.
+// error; an ended lease serves nothing. The control endpoint's lease-timeout (async.go) watches these
+// leases too.
 package main
 
 import (
@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"path"
 	"sync"
-	"time"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
@@ -31,11 +30,9 @@ import (
 type exportLease struct {
 	simulator.HttpNfcLease
 
-	mu           sync.Mutex
-	disks        map[string]string // device URL name -> host path of the disk's descriptor
-	ended        bool
-	expired      bool
-	lastProgress time.Time
+	mu    sync.Mutex
+	disks map[string]string // device URL name -> host path of the disk's descriptor
+	ended bool
 }
 
 var exportLeases = struct {
@@ -121,49 +118,10 @@ func exportVM(c *soapCall) {
 		return
 	}
 	simulator.Map.Put(lease)
-	// The control endpoint's lease-timeout (async.go) applies to export leases too.
-	timing.Lock()
-	timeout := timing.leaseTimeout
-	timing.Unlock()
-	if timeout > 0 {
-		lease.lastProgress = time.Now()
-		go lease.expireWithoutProgress(timeout)
-	}
 	exportLeases.Lock()
 	exportLeases.byID[lease.Self.Value] = lease
 	exportLeases.Unlock()
 	writeDiskReturnval(c.w, "ExportVm", lease.Self)
-}
-
-// expireWithoutProgress ends the lease with Timedout when no progress comes for `timeout`.
-func (l *exportLease) expireWithoutProgress(timeout time.Duration) {
-	tick := timeout / 4
-	if tick > 100*time.Millisecond {
-		tick = 100 * time.Millisecond
-	}
-	for {
-		time.Sleep(tick)
-		l.mu.Lock()
-		if l.ended {
-			l.mu.Unlock()
-			return
-		}
-		if time.Since(l.lastProgress) < timeout {
-			l.mu.Unlock()
-			continue
-		}
-		l.expired = true
-		l.mu.Unlock()
-		_ = l.end(types.HttpNfcLeaseStateError, &types.LocalizedMethodFault{Fault: &types.Timedout{}, LocalizedMessage: "the lease timed out without progress"})
-		return
-	}
-}
-
-// timedOut answers a call on an expired lease.
-func (l *exportLease) timedOut() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.expired
 }
 
 // end ends the lease in the given state.
@@ -184,10 +142,6 @@ func (l *exportLease) end(state types.HttpNfcLeaseState, fault *types.LocalizedM
 
 func (l *exportLease) HttpNfcLeaseComplete(ctx *simulator.Context, req *types.HttpNfcLeaseComplete) soap.HasFault {
 	body := &methods.HttpNfcLeaseCompleteBody{}
-	if l.timedOut() {
-		body.Fault_ = simulator.Fault("the lease timed out without progress", &types.Timedout{})
-		return body
-	}
 	if fault := l.end(types.HttpNfcLeaseStateDone, nil); fault != nil {
 		body.Fault_ = simulator.Fault("the lease has ended", fault)
 		return body
@@ -198,10 +152,6 @@ func (l *exportLease) HttpNfcLeaseComplete(ctx *simulator.Context, req *types.Ht
 
 func (l *exportLease) HttpNfcLeaseAbort(ctx *simulator.Context, req *types.HttpNfcLeaseAbort) soap.HasFault {
 	body := &methods.HttpNfcLeaseAbortBody{}
-	if l.timedOut() {
-		body.Res = new(types.HttpNfcLeaseAbortResponse) // aborting an expired lease is allowed
-		return body
-	}
 	fault := req.Fault
 	if fault == nil {
 		fault = &types.LocalizedMethodFault{Fault: &types.RequestCanceled{}, LocalizedMessage: "aborted"}
@@ -217,13 +167,8 @@ func (l *exportLease) HttpNfcLeaseAbort(ctx *simulator.Context, req *types.HttpN
 func (l *exportLease) HttpNfcLeaseProgress(ctx *simulator.Context, req *types.HttpNfcLeaseProgress) soap.HasFault {
 	body := &methods.HttpNfcLeaseProgressBody{}
 	l.mu.Lock()
-	ended, expired := l.ended, l.expired
-	l.lastProgress = time.Now()
+	ended := l.ended
 	l.mu.Unlock()
-	if expired {
-		body.Fault_ = simulator.Fault("the lease timed out without progress", &types.Timedout{})
-		return body
-	}
 	if ended {
 		body.Fault_ = simulator.Fault("the lease has ended", &types.InvalidState{})
 		return body
@@ -241,12 +186,8 @@ func (l *exportLease) HttpNfcLeaseProgress(ctx *simulator.Context, req *types.Ht
 func (l *exportLease) serve(w http.ResponseWriter, r *http.Request, name string) {
 	l.mu.Lock()
 	host, ok := l.disks[name]
-	ended, expired := l.ended, l.expired
+	ended := l.ended
 	l.mu.Unlock()
-	if expired {
-		http.Error(w, "403 Forbidden: the lease timed out", http.StatusForbidden)
-		return
-	}
 	if !ok || ended {
 		http.NotFound(w, r)
 		return
