@@ -58,6 +58,26 @@ describe('datastore selection', () => {
     await driver.deleteVolume(v);
   });
 
+  it('retype to a storage profile moves the volume to a compliant datastore and associates the profile', async () => {
+    const profiles = await listStorageProfiles(fx.session);
+    const name = profiles[0]!.name;
+    const only0 = await fx.driver({ vmware_lazy_create: false, vmware_datastore_regex: 'LocalDS_0' });
+    const v = vol();
+    await only0.createVolume(v);
+    expect(await datastoreOf(v)).toBe('LocalDS_0');
+    await fx.sim.control.tagDatastore('LocalDS_1', name);
+    expect(await driver.retype(v, { 'vmware:storage_profile': name })).toBe(true);
+    expect(await datastoreOf(v)).toBe('LocalDS_1');
+    const b = (await backingOf(fx.session, v.id))!;
+    expect((await profilesOf(fx.session, b.ref)).map((p) => p.uniqueId)).toContain(profiles[0]!.profileId.uniqueId);
+    expect(b.folder).toBe('OpenStack/Project (pp)/Volumes');
+    // No compliant datastore: the retype is refused (false) and nothing moves.
+    await fx.sim.control.reset();
+    expect(await driver.retype({ ...v, extraSpecs: { 'vmware:storage_profile': name } }, { 'vmware:storage_profile': profiles[1]?.name ?? name })).toBe(false);
+    expect(await datastoreOf(v)).toBe('LocalDS_1');
+    await driver.deleteVolume(v);
+  });
+
   it('reports stats over the usable datastores, or over those of vmware_storage_profile', async () => {
     const GiB = 1024 ** 3;
     const summaries = new Map<string, { capacity: number; freeSpace: number }>();
