@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/simulator"
@@ -212,9 +211,6 @@ func handleSoap(method string, h func(c *soapCall)) {
 	soapHandlers[method] = h
 }
 
-// diskMethodRe finds the method element cheaply, before any full decoding.
-var diskMethodRe = regexp.MustCompile(`<(?:[A-Za-z0-9_]+:)?Body[^>]*>\s*<(?:[A-Za-z0-9_]+:)?([A-Za-z_]+)[\s>/]`)
-
 func init() {
 	// Innermost (first): the file work happens right after the simulator's handler, before the other
 	// layers see the answer (async.go rewinds finished tasks, and must rewind what this layer did).
@@ -227,28 +223,22 @@ func soapLayer(m *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
-		_ = r.Body.Close()
+		// The body and method are read once per request for every layer (control.go's soapOf).
+		r, body, name, err := soapOf(r)
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		var h func(c *soapCall)
-		if m := diskMethodRe.FindSubmatch(body); m != nil {
-			soapHandlersMu.RLock()
-			h = soapHandlers[string(m[1])]
-			soapHandlersMu.RUnlock()
-		}
-		c := &soapCall{w: w, r: r, body: body, next: next}
+		soapHandlersMu.RLock()
+		h := soapHandlers[name]
+		soapHandlersMu.RUnlock()
 		if h != nil {
 			method, err := simulator.UnmarshalBody(types.TypeFunc(), body)
-			if err == nil && strings.EqualFold(method.Name, string(diskMethodRe.FindSubmatch(body)[1])) {
-				c.method = method
-				h(c)
+			if err == nil && method.Name == name {
+				h(&soapCall{w: w, r: r, body: body, method: method, next: next})
 				return
 			}
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
 }
