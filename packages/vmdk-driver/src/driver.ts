@@ -9,6 +9,7 @@ import { copyVmDiskToImage, importVmdk, type ImageInfo, type ImageSink, type Ima
 import { parseDriverConfig, type VmdkDriverConfig } from './config.js';
 import { DatastoreSelector, type DatastoreChoice, type DatastoreRequirements } from './datastore.js';
 import {
+  CleanupFailedError,
   DriverNotReadyError,
   ImageUnacceptableError,
   InvalidExistingReferenceError,
@@ -41,29 +42,37 @@ export interface VmdkDriverOptions {
   signal?: AbortSignal;
 }
 
-/** Runs `undo` steps in reverse after a failure, keeping the first error; cleanup failures are logged, never thrown. */
+/**
+ * Undo steps, run in reverse after a failure. The operation's own error is kept; when a step cannot be
+ * undone the error becomes a {@link CleanupFailedError} (its cause the original) naming what is left.
+ */
 class Undo {
   private readonly steps: { what: string; run: () => Promise<unknown> }[] = [];
   push(what: string, run: () => Promise<unknown>): void {
     this.steps.push({ what, run });
   }
-  async run(): Promise<void> {
+  /** Runs the steps in reverse; resolves with the ones that failed. */
+  async run(): Promise<{ what: string; error: unknown }[]> {
+    const failed: { what: string; error: unknown }[] = [];
     for (const step of this.steps.reverse()) {
       try {
         await step.run();
-      } catch (err) {
-        log('cleanup step %s failed: %s', step.what, (err as Error).message);
+      } catch (error) {
+        log('cleanup step %s failed: %s', step.what, (error as Error).message);
+        failed.push({ what: step.what, error });
       }
     }
     this.steps.length = 0;
+    return failed;
   }
   /** Runs `work`; on failure undoes what was recorded and rethrows. */
   async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
-      await this.run();
-      throw err;
+      const failed = await this.run();
+      if (failed.length === 0) throw err;
+      throw new CleanupFailedError((err as Error).message ?? String(err), failed.map((f) => f.what), failed.map((f) => f.error), { cause: err });
     }
   }
 }

@@ -111,3 +111,20 @@ export class DriverNotReadyError extends VimError {
     super(message, 'VMKIT_DRIVER_NOT_READY');
   }
 }
+
+/**
+ * An operation failed and undoing its earlier steps failed too (code `VMKIT_DRIVER_CLEANUP_FAILED`):
+ * something may be left behind, listed in `leftovers`. `cause` is the operation's own failure; the
+ * cleanup failures are in `cleanupErrors`.
+ */
+export class CleanupFailedError extends VimError {
+  /** What could not be undone, e.g. `delete the clone`. */
+  readonly leftovers: readonly string[];
+  /** Why each step could not be undone, in the order of `leftovers`. */
+  readonly cleanupErrors: readonly unknown[];
+  constructor(message: string, leftovers: readonly string[], cleanupErrors: readonly unknown[], options?: VimErrorOptions) {
+    super(`${message}; could not undo: ${leftovers.join(', ')}`, 'VMKIT_DRIVER_CLEANUP_FAILED', options);
+    this.leftovers = leftovers;
+    this.cleanupErrors = cleanupErrors;
+  }
+}

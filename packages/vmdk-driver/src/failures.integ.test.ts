@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backingOf, digest, inventory, startFixture } from '../test/fixture.js';
-import type { Volume } from './index.js';
+import { CleanupFailedError, type Volume } from './index.js';
 
 const GiB = 1024 ** 3;
 const fx = await startFixture({ datastores: 2 });
@@ -119,5 +119,20 @@ describe('manage existing', () => {
     const ref = { 'source-name': `${before.disks[0]!.path}@DC0/vm/OpenStack/Project (pf)/Volumes/${before.name}` };
     await failsCleanly(method, () => driver.manageExisting(vol(), ref));
     await driver.volumeops.deleteBacking(before.ref);
+  });
+});
+
+describe('when the undo fails too', () => {
+  it('the error is a CleanupFailedError that names what is left, with the original failure as its cause', async () => {
+    const before = digest(await inventory(fx.session));
+    await fx.sim.control.queueFault('ReconfigVM_Task', { count: 1, fault: 'FileLocked' }); // the extend after the clone
+    await fx.sim.control.queueFault('Destroy_Task', { count: 1, fault: 'TaskInProgress' }); // the undo
+    const v = vol({ size: 2 });
+    const err = await driver.createClonedVolume(v, seed).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CleanupFailedError);
+    expect(err).toMatchObject({ code: 'VMKIT_DRIVER_CLEANUP_FAILED', leftovers: ['delete the clone'], cause: { faultName: 'FileLocked' } });
+    await fx.sim.control.reset();
+    await driver.deleteVolume(v); // what was left is the clone, findable as the volume's backing
+    expect(digest(await inventory(fx.session))).toEqual(before);
   });
 });

@@ -8,6 +8,7 @@ export type { AdapterType, VmdkDriverConfig } from './config.js';
 export { cloneTypes, diskTypes, imageDiskTypes, parseImageProperties, parseVolumeTypeSpecs } from './specs.js';
 export type { CloneType, DiskType, ImageDiskProperties, ImageDiskType, VolumeTypeSpecs } from './specs.js';
 export {
+  CleanupFailedError,
   DriverConfigError,
   DriverNotReadyError,
   ImageUnacceptableError,
