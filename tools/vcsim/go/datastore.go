@@ -8,6 +8,8 @@ package main
 //     replaces the previous object); here datastore.host lists every host whose host.datastore has it;
 //   - RefreshDatastore answers nothing (its response fails to encode and the connection drops); here
 //     it answers an empty response, and keeps the sizes a test set through the control endpoint;
+//   - a datastore made inaccessible here refuses file work as vCenter does: a SOAP call that names a
+//     path on it (`[name] ...`) answers InaccessibleDatastore, and /folder requests for it answer 404;
 //   - nothing can put a datastore in maintenance, make it inaccessible or change its free space; the
 //     control endpoint's `datastore` request does (and `reset` undoes it).
 
@@ -46,7 +48,7 @@ func init() {
 		}
 		return nil
 	})
-	httpLayers = append(httpLayers, refreshKeepsOverrides)
+	httpLayers = append(httpLayers, refreshKeepsOverrides, inaccessibleRefuses)
 	addControlRoute("datastore", controlSetDatastore)
 	addControlReset(func(*simulator.Model) { restoreDatastores() })
 }
@@ -307,5 +309,64 @@ func refreshKeepsOverrides(_ *simulator.Model, next http.Handler) http.Handler {
 			return
 		}
 		replay(w, rec)
+	})
+}
+
+// inaccessibleDatastores are the names of the datastores made inaccessible through the control endpoint.
+func inaccessibleDatastores() map[string]types.ManagedObjectReference {
+	out := map[string]types.ManagedObjectReference{}
+	for _, e := range simulator.Map.All("Datastore") {
+		ds := e.(*simulator.Datastore)
+		dsMu.Lock()
+		changed := dsChanged[ds.Self]
+		dsMu.Unlock()
+		if changed && !ds.Summary.Accessible {
+			out[ds.Name] = ds.Self
+		}
+	}
+	return out
+}
+
+// inaccessibleRefuses refuses file work on datastores made inaccessible.
+func inaccessibleRefuses(_ *simulator.Model, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dsMu.Lock()
+		someChanged := len(dsChanged) > 0
+		dsMu.Unlock()
+		if !someChanged {
+			next.ServeHTTP(w, r)
+			return
+		}
+		down := inaccessibleDatastores()
+		if len(down) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/folder/") {
+			if _, ok := down[r.URL.Query().Get("dsName")]; ok {
+				http.Error(w, "404 Not Found: the datastore is inaccessible", http.StatusNotFound)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r, body, _, err := soapOf(r)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		for name, ref := range down {
+			if strings.Contains(string(body), ">["+name+"]") {
+				ref := ref
+				writeFault(w, &types.InaccessibleDatastore{InvalidDatastore: types.InvalidDatastore{Datastore: &ref, Name: name}},
+					fmt.Sprintf("datastore %s is not accessible", name))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -74,7 +75,31 @@ func TestDatastoreTypesMountsAndControl(t *testing.T) {
 	if ds := datastores(t, c)["LocalDS_0"]; ds.Summary.FreeSpace != 1024 {
 		t.Errorf("RefreshDatastore undid the free space: %d", ds.Summary.FreeSpace)
 	}
+	// File work on the inaccessible datastore is refused; on the others it goes on.
+	fm := *c.ServiceContent.FileManager
+	var dc types.ManagedObjectReference
+	for _, e := range firstDatacenters(t, c) {
+		dc = e
+	}
+	_, err := methods.MakeDirectory(context.Background(), c, &types.MakeDirectory{This: fm, Name: "[LocalDS_0] d", Datacenter: &dc})
+	if !soap.IsSoapFault(err) {
+		t.Fatalf("MakeDirectory on an inaccessible datastore: %v", err)
+	}
+	if _, ok := soap.ToSoapFault(err).VimFault().(types.InaccessibleDatastore); !ok {
+		t.Fatalf("MakeDirectory on an inaccessible datastore: %v", err)
+	}
+	if _, err := methods.MakeDirectory(context.Background(), c, &types.MakeDirectory{This: fm, Name: "[LocalDS_1] d", Datacenter: &dc}); err != nil {
+		t.Fatalf("MakeDirectory on an accessible datastore: %v", err)
+	}
+	session := &http.Cookie{Name: "vmware_soap_session", Value: sessionKey(t, r, c)}
+	if status, _ := folderCall(t, "GET", strings.TrimSuffix(r.URL, "/sdk")+"/folder/x?dcPath=DC0&dsName=LocalDS_0", "", session); status != 404 {
+		t.Fatalf("/folder on an inaccessible datastore: %d", status)
+	}
+
 	control(t, r, "reset", `{}`)
+	if _, err := methods.MakeDirectory(context.Background(), c, &types.MakeDirectory{This: fm, Name: "[LocalDS_0] d", Datacenter: &dc}); err != nil {
+		t.Fatalf("MakeDirectory after reset: %v", err)
+	}
 	ds = datastores(t, c)["LocalDS_0"]
 	if ds.Summary.FreeSpace == 1024 || ds.Summary.MaintenanceMode != "normal" || !ds.Summary.Accessible {
 		t.Errorf("reset did not restore: %+v", ds.Summary)
