@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { VimSession, iterateObjects } from '@vmkit/session';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minimalOvf } from '../test/ovf.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -191,6 +192,10 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     // Real VMDKs from qemu-img: stream-optimized and monolithic sparse, 3 MiB of data on a 3 MiB disk.
     execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', file('raw.bin'), file('so.vmdk')]);
     execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'vmdk', file('raw.bin'), file('sparse.vmdk')]);
+    execFileSync('mkdir', ['-p', file('ova')]);
+    writeFileSync(file('ova/disk.ovf'), minimalOvf('disk1.vmdk', data.length));
+    execFileSync('cp', [file('so.vmdk'), file('ova/disk1.vmdk')]);
+    execFileSync('tar', ['-cf', file('app.ova'), '--format=ustar', '-C', file('ova'), 'disk.ovf', 'disk1.vmdk']);
     sim = await startSimulator({ control: true });
     session = await VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
   }, 120_000);
@@ -294,6 +299,10 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     expect(so).toMatchObject({ name: 'so', sizeGb: 1, type: 'thin' });
     const sp = await json('image', 'import', file('sparse.vmdk'), '--name', 'sp', '--size-gb', '2', '--type', 'thick');
     expect(sp).toMatchObject({ name: 'sp', sizeGb: 2, type: 'thick' });
+    const ova = await json('image', 'import', file('app.ova'), '--adapter', 'paraVirtual');
+    expect(ova).toMatchObject({ name: 'app', sizeGb: 1, adapter: 'paraVirtual' });
+    await json('image', 'export', 'app', file('app-out.vmdk'));
+    expect(diskStart(file('app-out.vmdk'), data.length).bytes.equals(data)).toBe(true);
     const out = await json('image', 'export', 'sp', file('sp-out.vmdk'));
     expect(out).toMatchObject({ volumeId: sp.id, file: file('sp-out.vmdk'), format: 'vmdk/streamOptimized', size: statSync(file('sp-out.vmdk')).size });
     const disk = diskStart(file('sp-out.vmdk'), data.length);
@@ -309,7 +318,7 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     expect(notVmdk.err).toMatch(/not a VMDK or an OVA/);
     const badType = await cli('image', 'import', file('so.vmdk'), '--name', 'x', '--disk-type', 'sparse');
     expect(badType.code).toBe(2);
-    for (const name of ['so', 'sp']) await json('volume', 'delete', name);
+    for (const name of ['so', 'sp', 'app']) await json('volume', 'delete', name);
     expect(readdirSync(childTmp)).toEqual([]);
   }, 120_000);
 
