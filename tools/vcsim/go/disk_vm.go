@@ -136,10 +136,10 @@ func realizeDisks(vm *simulator.VirtualMachine) types.BaseMethodFault {
 			pointDisk(d.disk, f.host)
 			continue
 		}
+		// An empty descriptor is the simulator's new disk, or a disk it "replaced" (fileOperation
+		// replace truncates the descriptor): the old extent goes with it.
 		_ = os.Remove(f.host)
-		if st, err := os.Stat(flatName(f.host)); err == nil && st.Size() == 0 {
-			_ = os.Remove(flatName(f.host))
-		}
+		_ = os.Remove(flatName(f.host))
 		capacity := diskCapacity(d.disk)
 		if capacity <= 0 {
 			return &types.InvalidDeviceSpec{InvalidVmConfig: types.InvalidVmConfig{Property: "capacityInKB"}, DeviceIndex: int32(d.index)}
@@ -251,8 +251,8 @@ func reconfigVM(c *soapCall) {
 		for i, ch := range req.Spec.DeviceChange {
 			spec := ch.GetVirtualDeviceConfigSpec()
 			disk, ok := spec.Device.(*types.VirtualDisk)
-			if !ok || spec.Operation != types.VirtualDeviceConfigSpecOperationEdit {
-				continue
+			if !ok || spec.Operation != types.VirtualDeviceConfigSpecOperationEdit || spec.FileOperation != "" {
+				continue // only a plain edit resizes; a replaced disk is made anew at its capacity
 			}
 			old := current[disk.Key]
 			if old == nil {

@@ -539,3 +539,16 @@ func TestChildMostClonesAndRelocatingLinkedClones(t *testing.T) {
 		t.Fatalf("the clone's device still names the old base: %+v", cb.Parent)
 	}
 }
+
+func TestReplacingADiskGivesAnEmptyOne(t *testing.T) {
+	f := newVMFixture(t)
+	vm := f.createVM("replaced", 2<<10)
+	d, b := f.disk(vm)
+	fillDisk(t, f.host(b.FileName), 2<<20)
+	d.CapacityInKB, d.CapacityInBytes = 4<<10, 4<<20
+	f.must(vm.Reconfigure(f.ctx, types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+		&types.VirtualDeviceConfigSpec{Operation: "edit", FileOperation: "replace", Device: d}}}))
+	if got := f.contents(vm); len(got) != 4<<20 || !isAllZero(got) {
+		t.Fatalf("replaced disk: %d bytes, zero %v", len(got), isAllZero(got))
+	}
+}
