@@ -24,7 +24,10 @@ export interface DatastoreState {
   capacity?: number;
   /** `summary.maintenanceMode`. */
   maintenanceMode?: 'normal' | 'inMaintenance';
-  /** `summary.accessible` (and the host mounts' `accessible`). */
+  /**
+   * `summary.accessible` (and the host mounts' `accessible`). An inaccessible datastore refuses file work:
+   * calls naming a `[name] ...` path answer InaccessibleDatastore, `/folder` answers 404.
+   */
   accessible?: boolean;
   /** `summary.type`: `VMFS`, `NFS`, `NFS41`, `vsan`, `VVOL`, `OTHER`. */
   type?: string;
