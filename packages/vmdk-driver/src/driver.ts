@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { debuglog } from 'node:util';
 import type { ManagedObjectReference } from '@vmkit/vim';
 import { findFault } from '@vmkit/vim';
-import { DatastorePath, VimSession, findInDatacenter, matchingDatastores } from '@vmkit/session';
+import { DatastorePath, VimSession, matchingDatastores } from '@vmkit/session';
 import { copyVmDiskToImage, importVmdk, type ImageInfo, type ImageSink, type ImageSource } from '@vmkit/transfer';
 import { parseDriverConfig, type VmdkDriverConfig } from './config.js';
 import { DatastoreSelector, type DatastoreChoice, type DatastoreRequirements } from './datastore.js';
@@ -986,10 +986,5 @@ export class VmdkDriver {
     stats.total_capacity_gb = Math.round(usable.reduce((n, d) => n + d.summary.capacity, 0) / GiB);
     stats.free_capacity_gb = Math.round(usable.reduce((n, d) => n + d.summary.freeSpace, 0) / GiB);
     return stats;
-  }
-
-  /** Looks up a datacenter-relative datastore by name (used by the image path). */
-  async findDatastore(datacenterPath: string, name: string): Promise<ManagedObjectReference | undefined> {
-    return findInDatacenter(this.session, datacenterPath, 'Datastore', name, this.call());
   }
 }
