@@ -86,7 +86,7 @@ function showTaskProgress(ctx: CommandContext): () => void {
     const m = message as { task: { value: string }; progress: number | undefined; state: string };
     let bar = bars.get(m.task.value);
     if (bar === undefined) {
-      bar = createProgress(ctx.io, true, { label: `task ${m.task.value}`, total: 100, unit: 'percent' });
+      bar = createProgress(ctx.io, true, { label: `vCenter task ${m.task.value}`, total: 100, unit: 'percent' });
       bars.set(m.task.value, bar);
     }
     if (m.state === 'success' || m.state === 'error') {

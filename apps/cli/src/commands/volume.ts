@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hostname, networkInterfaces } from 'node:os';
-import type { VmdkConnectionInfo } from '@vmkit/connector';
+import { getConnectorProperties, type VmdkConnectionInfo } from '@vmkit/connector';
 import { adapterTypes, cloneTypes, diskTypes, VolumeOps, type ConnectorProperties, type Volume } from '@vmkit/vmdk-driver';
 import { positiveInt } from '../args.js';
 import { withBackend, type Backend } from '../backend.js';
@@ -118,10 +117,9 @@ const list: Command = {
   },
 };
 
-/** This host's connector properties (os-brick's shape, for a host that is not a VM). */
-function localConnector(): ConnectorProperties {
-  const ip = Object.values(networkInterfaces()).flat().find((a) => a !== undefined && !a.internal && a.family === 'IPv4')?.address ?? '127.0.0.1';
-  return { host: hostname(), ip, platform: process.arch === 'x64' ? 'x86_64' : process.arch, os_type: process.platform, multipath: false };
+/** This host's connector properties (os-brick's keys, from `@vmkit/connector`). */
+async function localConnector(): Promise<ConnectorProperties> {
+  return { ...(await getConnectorProperties()) };
 }
 
 /** The connection info with its one secret, the clone ticket, replaced. */
@@ -141,7 +139,7 @@ const show: Command = {
     const result = await withBackend(ctx, async (b) => {
       const v = await b.find(ref!);
       if (!wantInfo) return { v };
-      return { v, info: redact(await b.driver.initializeConnection(toDriverVolume(v), localConnector())) };
+      return { v, info: redact(await b.driver.initializeConnection(toDriverVolume(v), await localConnector())) };
     });
     if (result.info === undefined) printVolume(ctx.io, ctx.global, result.v);
     else if (ctx.global.json) writeJson(ctx.io, result.info);
