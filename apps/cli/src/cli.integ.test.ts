@@ -303,6 +303,9 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     expect(ova).toMatchObject({ name: 'app', sizeGb: 1, adapter: 'paraVirtual' });
     await json('image', 'export', 'app', file('app-out.vmdk'));
     expect(diskStart(file('app-out.vmdk'), data.length).bytes.equals(data)).toBe(true);
+    expect(await json('image', 'import', file('raw.bin'), '--disk-type', 'preallocated', '--name', 'flat')).toMatchObject({ name: 'flat', sizeGb: 1 });
+    await json('image', 'export', 'flat', file('flat-out.vmdk'));
+    expect(diskStart(file('flat-out.vmdk'), data.length).bytes.equals(data)).toBe(true);
     const out = await json('image', 'export', 'sp', file('sp-out.vmdk'));
     expect(out).toMatchObject({ volumeId: sp.id, file: file('sp-out.vmdk'), format: 'vmdk/streamOptimized', size: statSync(file('sp-out.vmdk')).size });
     const disk = diskStart(file('sp-out.vmdk'), data.length);
@@ -318,7 +321,7 @@ describe('vmkit against one simulator given by --url (state kept between invocat
     expect(notVmdk.err).toMatch(/not a VMDK or an OVA/);
     const badType = await cli('image', 'import', file('so.vmdk'), '--name', 'x', '--disk-type', 'sparse');
     expect(badType.code).toBe(2);
-    for (const name of ['so', 'sp', 'app']) await json('volume', 'delete', name);
+    for (const name of ['so', 'sp', 'app', 'flat']) await json('volume', 'delete', name);
     expect(readdirSync(childTmp)).toEqual([]);
   }, 120_000);
 
