@@ -18,7 +18,7 @@ import {
   NoValidDatastoreError,
   VcenterRequiredError,
 } from './errors.js';
-import { stageImage, toStreamOptimized, validateImage, type StreamOptimizedDisk } from './image.js';
+import { stageImage, toStreamOptimized, validateImage, type StreamOptimizedDisk, type VmdkImage } from './image.js';
 import { parseVolumeTypeSpecs, type VolumeTypeSpecs } from './specs.js';
 import type { ConnectorProperties, ExistingReference, Snapshot, SnapshotModelUpdate, Volume, VolumeStats } from './types.js';
 import { VmdkConnector, type VmdkConnectionInfo } from '@vmkit/connector';
@@ -111,6 +111,7 @@ export class VmdkDriver {
   private selector: DatastoreSelector | undefined;
   private esx = false;
   private clusterHosts: ManagedObjectReference[] | undefined;
+  private readonly imageBases = new Map<string, Promise<{ vm: ManagedObjectReference; snapshot: ManagedObjectReference }>>();
 
   /** Validates the options (Cinder's `_validate_params`); {@link DriverConfigError} on a bad one. */
   constructor(config: Readonly<Record<string, unknown>>, options: VmdkDriverOptions = {}) {
@@ -818,27 +819,66 @@ export class VmdkDriver {
   /**
    * Writes an image into the volume (Cinder's `copy_image_to_volume`), through Nova's pipeline: the
    * handler stages the bits (OVA unwrapped, size and checksum verified), a processor makes them a
-   * stream-optimized disk, and the user imports that into a new backing over NFC, extended to the
-   * volume's size. A volume smaller than the image's disk is refused (`ImageUnacceptableError`,
-   * reason `too-large`) before anything is created. An existing backing is replaced only once the new
-   * one is complete; any failure deletes the new backing and leaves the old one as it was.
+   * stream-optimized disk, and a user consumes it:
+   * - full copy (the default): an NFC import into a new backing, extended to the volume's size;
+   * - linked-clone base (the image says `vmware_linked_clone` and the volume type
+   *   `vmware:clone_type: linked`): the image is imported once per size into a cached base VM
+   *   (`OpenStack/Images/image-<id>-<size>g`, with a snapshot `base`), and each volume is a linked clone
+   *   of it; the bits are not fetched again while the base exists.
+   * A volume smaller than the image's disk is refused (`ImageUnacceptableError`, reason `too-large`)
+   * before anything is created. An existing backing is replaced only once the new one is complete; any
+   * failure deletes what was made and leaves the old one as it was.
    */
   async copyImageToVolume(volume: Volume, imageId: string, source: ImageSource): Promise<void> {
+    const specs = this.specs(volume);
+    const image = validateImage(imageId, await source.info(this.options.signal), this.config.vmware_adapter_type);
+    const existing = await this.volumeops.getBacking(volume.id);
+    if (image.linkedClone && specs.cloneType === 'linked' && existing === undefined && !this.esx) {
+      const base = await this.imageBase(image, source, volume);
+      const { folder } = await this.volumeFolder(base.vm, volume.projectId);
+      const profileId = await this.profileId(specs);
+      await this.volumeops.cloneBacking(base.vm, {
+        name: volumeName(volume),
+        cloneType: 'linked',
+        snapshot: base.snapshot,
+        folder,
+        instanceUuid: volume.id,
+        extraConfig: this.extraConfig(volume),
+        ...(profileId === undefined ? {} : { profileId }),
+      });
+      return;
+    }
+    const name = existing === undefined ? volumeName(volume) : `${volumeName(volume)}-image-${randomUUID().slice(0, 8)}`;
+    const vm = await this.importImage(image, source, volume, name, existing === undefined);
+    const undo = new Undo();
+    undo.push('delete the imported backing', () => this.volumeops.deleteBacking(vm));
+    await undo.guard(async () => {
+      if (existing !== undefined) await this.volumeops.deleteBacking(existing);
+    });
+    if (existing !== undefined) {
+      await this.volumeops.setVolumeIdentity(vm, volume.id);
+      await this.volumeops.renameBacking(vm, volumeName(volume));
+    }
+  }
+
+  /**
+   * Stages, processes and imports an image as a new VM of `volume.size` GiB (extended after the
+   * import when the image's disk is smaller), with the volume's identity when `identity`. Nothing is
+   * left behind on failure: no staging file, no VM.
+   */
+  private async importImage(image: VmdkImage, source: ImageSource, volume: Volume, name: string, identity: boolean): Promise<ManagedObjectReference> {
     const c = this.config;
     const specs = this.specs(volume);
-    const image = validateImage(imageId, await source.info(this.options.signal), c.vmware_adapter_type);
     const pipelineOptions = { tmpDir: c.vmware_tmp_dir, ...this.call() };
     const staged = await stageImage(image, source, pipelineOptions);
     let disk: StreamOptimizedDisk | undefined;
     try {
       if (staged.capacity > volume.size * GiB) {
-        throw new ImageUnacceptableError('too-large', `image ${imageId} holds a disk of ${staged.capacity} bytes, larger than the ${volume.size} GiB volume`);
+        throw new ImageUnacceptableError('too-large', `image ${image.id} holds a disk of ${staged.capacity} bytes, larger than the ${volume.size} GiB volume`);
       }
       disk = await toStreamOptimized(staged, pipelineOptions);
       const profileId = await this.profileId(specs);
-      const existing = await this.volumeops.getBacking(volume.id);
       const place = await this.placeVolume(volume);
-      const name = existing === undefined ? volumeName(volume) : `${volumeName(volume)}-image-${randomUUID().slice(0, 8)}`;
       const config = this.volumeops.createSpec({
         name,
         sizeKb: Math.ceil(disk.capacity / 1024),
@@ -849,32 +889,66 @@ export class VmdkDriver {
         host: place.host,
         datastoreName: place.summary.name,
         ...(profileId === undefined ? {} : { profileId }),
-        ...(existing === undefined ? { instanceUuid: volume.id, extraConfig: this.extraConfig(volume) } : {}),
+        ...(identity ? { instanceUuid: volume.id, extraConfig: this.extraConfig(volume) } : {}),
       });
-      const bytes = createReadStream(disk.path);
       const vm = await importVmdk(this.session, {
         importSpec: { _type: 'VirtualMachineImportSpec', configSpec: config },
         pool: place.resourcePool,
         ...(this.esx ? {} : { folder: place.folder }),
         host: place.host,
-        source: bytes,
+        source: createReadStream(disk.path),
         size: disk.size,
         streamOptimized: true,
         signal: AbortSignal.any([AbortSignal.timeout(c.vmware_image_transfer_timeout_secs * 1000), ...(this.options.signal === undefined ? [] : [this.options.signal])]),
       });
-      const undo = new Undo();
-      undo.push('delete the imported backing', () => this.volumeops.deleteBacking(vm));
-      await undo.guard(async () => {
-        if (volume.size * GiB > disk!.capacity) await this.extendBacking(vm, volume.size);
-        if (existing !== undefined) await this.volumeops.deleteBacking(existing);
-      });
-      if (existing !== undefined) {
-        await this.volumeops.setVolumeIdentity(vm, volume.id);
-        await this.volumeops.renameBacking(vm, volumeName(volume));
+      if (volume.size * GiB > disk.capacity) {
+        const undo = new Undo();
+        undo.push('delete the imported backing', () => this.volumeops.deleteBacking(vm));
+        await undo.guard(() => this.extendBacking(vm, volume.size));
       }
+      return vm;
     } finally {
       await (disk ?? staged).cleanup();
     }
+  }
+
+  /**
+   * The cached base of an image at a volume's size (Nova's linked-clone image cache, one copy per
+   * size as Nova keeps `<image>.<size>.vmdk`): found by its inventory path, else imported under a
+   * temporary name, given its snapshot `base`, and only then renamed, so that a half-made base is
+   * never found. Concurrent callers in this driver share one creation.
+   */
+  private imageBase(image: VmdkImage, source: ImageSource, volume: Volume): Promise<{ vm: ManagedObjectReference; snapshot: ManagedObjectReference }> {
+    const key = `${image.id}/${volume.size}`;
+    let hit = this.imageBases.get(key);
+    if (hit === undefined) {
+      hit = this.makeImageBase(image, source, volume);
+      this.imageBases.set(key, hit);
+      void hit.catch(() => this.imageBases.delete(key));
+    }
+    return hit;
+  }
+
+  private async makeImageBase(image: VmdkImage, source: ImageSource, volume: Volume): Promise<{ vm: ManagedObjectReference; snapshot: ManagedObjectReference }> {
+    const name = `image-${image.id}-${volume.size}g`;
+    const place = await this.placeVolume(volume);
+    const dc = await this.volumeops.getDatacenter(place.resourcePool);
+    const path = [dc.name, 'vm', 'OpenStack', 'Images', name].join('/');
+    const found = await this.volumeops.getEntityByInventoryPath(path);
+    if (found !== undefined) {
+      const snapshot = await this.volumeops.getSnapshot(found, 'base');
+      if (snapshot !== undefined) return { vm: found, snapshot };
+    }
+    const folder = await this.volumeops.createVmInventoryFolder(dc, ['OpenStack', 'Images']);
+    const vm = await this.importImage(image, source, { ...volume, extraSpecs: { ...volume.extraSpecs, 'vmware:vmdk_type': 'thin' } }, `${name}-${randomUUID().slice(0, 8)}`, false);
+    const undo = new Undo();
+    undo.push('delete the half-made image base', () => this.volumeops.deleteBacking(vm));
+    return undo.guard(async () => {
+      await this.volumeops.moveBackingToFolder(vm, folder);
+      const snapshot = await this.volumeops.createSnapshot(vm, 'base', `linked-clone base of image ${image.id}`);
+      await this.volumeops.renameBacking(vm, name);
+      return { vm, snapshot };
+    });
   }
 
   /**

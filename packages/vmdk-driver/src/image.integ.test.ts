@@ -129,6 +129,41 @@ describe('copy_image_to_volume and copy_volume_to_image', () => {
   }, 60_000);
 });
 
+describe('the linked-clone base (Nova image user)', () => {
+  it('imports a linked-clone image once per size and makes each volume a linked clone of the cached base', async () => {
+    const raw = rawDisk(4 * MiB);
+    await storeImage('img-linked', raw, 'streamOptimized', 'streamOptimized', { vmware_linked_clone: 'true' });
+    const linked = { 'vmware:clone_type': 'linked' };
+    await fx.sim.control.reset();
+    const a = vol({ extraSpecs: linked });
+    const b = vol({ extraSpecs: linked });
+    await Promise.all([driver.copyImageToVolume(a, 'img-linked', store.source('img-linked')), driver.copyImageToVolume(b, 'img-linked', store.source('img-linked'))]);
+    expect(await fx.sim.control.calls('ImportVApp')).toBe(1);
+    const c = vol({ extraSpecs: linked });
+    await driver.copyImageToVolume(c, 'img-linked', store.source('img-linked'));
+    expect(await fx.sim.control.calls('ImportVApp')).toBe(1); // the base is cached
+
+    const inv = await inventory(fx.session);
+    const base = inv.vms.filter((x) => x.name === 'image-img-linked-1g');
+    expect(base).toHaveLength(1);
+    expect(base[0]!.folder).toBe('OpenStack/Images');
+    expect(base[0]!.snapshots).toEqual(['base']);
+    for (const v of [a, b, c]) {
+      const vb = inv.vms.find((x) => x.instanceUuid === v.id)!;
+      expect(vb).toMatchObject({ name: `volume-${v.id}`, volumeId: v.id, folder: 'OpenStack/Project (pi)/Volumes' });
+      expect(vb.disks[0]!.capacity).toBe(GiB);
+    }
+    await expectVolumeHolds(b, raw);
+
+    // Without the linked clone type the image is copied in full, as before.
+    const full = vol();
+    await driver.copyImageToVolume(full, 'img-linked', store.source('img-linked'));
+    expect(await fx.sim.control.calls('ImportVApp')).toBe(2);
+    for (const v of [a, b, c, full]) await driver.deleteVolume(v);
+    expect((await inventory(fx.session)).vms.filter((x) => x.name === 'image-img-linked-1g')).toHaveLength(1); // the cache stays
+  }, 60_000);
+});
+
 describe('backup and restore through the VMDK connector', () => {
   it('backs a volume up to a file and restores it into another volume', async () => {
     const raw = rawDisk(4 * MiB);
