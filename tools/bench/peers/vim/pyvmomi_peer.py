@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 # The pyVmomi peer of the vim benchmark (tools/bench/src/suites/vim.ts), run with Debian's python3-pyvmomi
-# (6.7.1). It prints one JSON line: {"ms": [...]} with the time of each measured iteration.
+# (6.7.1). It serves measurements over stdin/stdout so that the suite can interleave them with vmkit's and
+# the other peers' (a load change then hits every implementation alike): after its set-up and one warm-up
+# run it prints {"ready": true, "objects": N}; then for each line read it runs once and prints
+# {"ms": T, "cpuMs": C} (wall and CPU time).
+# It exits at the end of its input.
 #
-#   decode <file> <iterations>              pyVmomi's SOAP deserializer (SoapResponseDeserializer, as its
-#                                           stub uses it) on a saved RetrievePropertiesEx response
-#   retrieve <sdk-url> <user> <iterations>  log in (password on stdin) and time the end-to-end
-#                                           RetrievePropertiesEx of every VM's name, config.hardware.device,
-#                                           runtime.powerState, summary and datastore via a container view
+#   decode <file>              pyVmomi's SOAP deserializer (SoapResponseDeserializer, as its stub uses it)
+#                              on a saved RetrievePropertiesEx response
+#   retrieve <sdk-url> <user>  log in (the password is the first line of input) and time the end-to-end
+#                              RetrievePropertiesEx of every VM's name, config.hardware.device,
+#                              runtime.powerState, summary and datastore through a container view
 import json
 import sys
 import time
@@ -18,30 +22,28 @@ from pyVim import connect
 PATHS = ['name', 'config.hardware.device', 'runtime.powerState', 'summary', 'datastore']
 
 
-def emit(ms, **extra):
-    print(json.dumps(dict(ms=ms, **extra)))
+def say(**fields):
+    sys.stdout.write(json.dumps(fields) + '\n')
+    sys.stdout.flush()
 
 
-def decode(path, n):
+def serve(once):
+    say(ready=True, objects=once())
+    for _ in sys.stdin:
+        t0, c0 = time.perf_counter(), time.process_time()
+        once()
+        say(ms=(time.perf_counter() - t0) * 1000, cpuMs=(time.process_time() - c0) * 1000)
+
+
+def decode(path):
     with open(path, 'rb') as f:
         data = f.read()
     stub = SoapAdapter.SoapStubAdapter(host='localhost', version=VmomiSupport.newestVersions.Get('vim'))
     result_type = vmodl.query.PropertyCollector.RetrieveResult
-
-    def once():
-        r = SoapAdapter.SoapResponseDeserializer(stub).Deserialize(data, result_type)
-        return len(r.objects)
-
-    objects = once()  # warm-up
-    ms = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        once()
-        ms.append((time.perf_counter() - t0) * 1000)
-    emit(ms, objects=objects)
+    serve(lambda: len(SoapAdapter.SoapResponseDeserializer(stub).Deserialize(data, result_type).objects))
 
 
-def retrieve(sdk, user, n):
+def retrieve(sdk, user):
     password = sys.stdin.readline().rstrip('\n')
     u = urlparse(sdk)
     # pyVim.connect.SmartConnect hands an SSL context to plain-HTTP connections on loopback, which Python
@@ -68,23 +70,16 @@ def retrieve(sdk, user, n):
                 raise SystemExit('expected the whole result in one answer')
             return len(r.objects)
 
-        objects = once()  # warm-up
-        ms = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            once()
-            ms.append((time.perf_counter() - t0) * 1000)
+        serve(once)
         view.Destroy()
-        emit(ms, objects=objects)
     finally:
         content.sessionManager.Logout()
 
 
 if __name__ == '__main__':
-    cmd = sys.argv[1]
-    if cmd == 'decode':
-        decode(sys.argv[2], int(sys.argv[3]))
-    elif cmd == 'retrieve':
-        retrieve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if len(sys.argv) == 3 and sys.argv[1] == 'decode':
+        decode(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == 'retrieve':
+        retrieve(sys.argv[2], sys.argv[3])
     else:
-        raise SystemExit('unknown command ' + cmd)
+        raise SystemExit('usage: decode <file> | retrieve <sdk-url> <user>')

@@ -1,10 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { startSimulator } from '@vmkit/vcsim';
@@ -31,11 +32,6 @@ const PBM_WSDL = `/usr/lib/python3/dist-packages/oslo_vmware/wsdl/${PBM_RELEASE}
 /** Size of the response the memory figure decodes. */
 const RSS_RESPONSE_BYTES = 50 * 1000 * 1000;
 
-interface PeerResult {
-  ms: number[];
-  objects?: number;
-}
-
 /** Runs a child process, feeding `input` on stdin, and parses the last line of its stdout as JSON. */
 function runJson<T>(command: string, args: readonly string[], input = '', env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -58,6 +54,115 @@ function runJson<T>(command: string, args: readonly string[], input = '', env: N
   });
 }
 
+/**
+ * A peer that serves measurements (tools/bench/peers/vim): set up and warmed once, then timed one run at a
+ * time on request, so that the suite interleaves its runs with vmkit's and the other peers'.
+ */
+class ServedPeer {
+  private readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | undefined;
+  private stderr = '';
+  private exited: Error | undefined;
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcessWithoutNullStreams,
+  ) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (w !== undefined) w(line);
+      else this.lines.push(line);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-4000)));
+    child.on('close', (code) => {
+      this.exited = new Error(`${name} exited with ${code}: ${this.stderr.trim()}`);
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.('');
+    });
+  }
+
+  /** Starts the peer, hands it `input` (a password) and waits until it is warmed up; returns it and its object count. */
+  static async start(name: string, command: string, args: readonly string[], input?: string): Promise<[ServedPeer, number]> {
+    const peer = new ServedPeer(name, spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    peer.child.on('error', (err) => (peer.exited = err));
+    if (input !== undefined) peer.child.stdin.write(`${input}\n`);
+    const ready = JSON.parse(await peer.next()) as { ready?: boolean; objects?: number };
+    if (ready.ready !== true) throw new Error(`${name}: unexpected first line`);
+    return [peer, ready.objects ?? 0];
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.exited !== undefined) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      this.waiting = (l) => (this.exited !== undefined && l === '' ? reject(this.exited) : resolve(l));
+    });
+  }
+
+  /** CPU time of each run so far, in milliseconds, as the peer measured it. */
+  readonly cpu: number[] = [];
+
+  /** One timed run: its wall time in milliseconds as the peer measured it. */
+  async run(): Promise<number> {
+    this.child.stdin.write('run\n');
+    const r = JSON.parse(await this.next()) as { ms: number; cpuMs: number };
+    this.cpu.push(r.cpuMs);
+    return r.ms;
+  }
+
+  /** Ends its input (it logs out, if it logged in) and waits for it to exit. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.exited !== undefined) return;
+    const done = new Promise((resolve) => this.child.once('close', resolve));
+    this.child.stdin.end();
+    await done;
+  }
+}
+
+/**
+ * Times each implementation `rounds` times, one run of each per round (after `warm` untimed rounds of
+ * the in-process ones): a change in the machine's load during the suite then hits all of them alike.
+ * Returns the median of each.
+ */
+async function interleaved(rounds: number, warm: number, impls: Record<string, () => Promise<number>>, settleMs = 0): Promise<Record<string, number>> {
+  const samples = await interleavedSamples(rounds, warm, impls, settleMs);
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+/**
+ * {@link interleaved}, returning every sample. The order rotates from round to round, and with `settleMs`
+ * each run waits that long first: a run that follows another one's request would otherwise meet a
+ * simulator still collecting the garbage of the previous 7.6 MB answer, which biases whoever comes next.
+ */
+async function interleavedSamples(
+  rounds: number,
+  warm: number,
+  impls: Record<string, () => Promise<number>>,
+  settleMs = 0,
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(impls);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+  for (let r = -warm; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const impl = names[(i + r + warm) % names.length]!;
+      if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+      const ms = await impls[impl]!();
+      if (r >= 0) samples[impl]!.push(ms);
+    }
+  }
+  return samples;
+}
+
+/** Times a function once, in milliseconds (resolved when it settles). */
+function timed(fn: () => unknown): Promise<number> {
+  const t0 = performance.now();
+  const r = fn();
+  return r instanceof Promise ? r.then(() => performance.now() - t0) : Promise.resolve(performance.now() - t0);
+}
+
 /** Go in GOPATH mode against Debian's govmomi: nothing is downloaded. */
 const goEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GO111MODULE: 'off', GOPATH: '/usr/share/gocode', GOFLAGS: '', GOTOOLCHAIN: 'local' });
 
@@ -74,18 +179,6 @@ async function govmomiPeer(): Promise<string> {
   await run('go', ['build', '-o', tmp, '.'], { cwd: src, env: goEnv(), maxBuffer: 64 << 20 });
   await rename(tmp, binary);
   return binary;
-}
-
-/** Times `fn` `n` times after `warm` warm-up runs; returns the samples in milliseconds. */
-async function sample(n: number, warm: number, fn: () => unknown): Promise<number[]> {
-  for (let i = 0; i < warm; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
-  }
-  return ms;
 }
 
 /** Decodes a response the way the transport does: UTF-8 pieces of 64 KiB into the streaming decoder. */
@@ -168,37 +261,70 @@ export const vimSuite: Suite = {
       const mb = response.length / 1e6;
       ctx.log(`vim: the response has ${vmCount} VMs in ${mb.toFixed(2)} MB (saved as ${responseFile})`);
 
-      // Decoding the same bytes.
-      const decodeMs: Partial<Record<'vmkit' | 'govmomi' | 'pyvmomi', number>> = {};
-      decodeMs.vmkit = median(await sample(15, 3, () => decodeLikeTransport(response)));
+      // Decoding the same bytes, interleaved.
       const goBinary = await peer(ctx, 'the govmomi peer build', govmomiPeer);
-      if (goBinary !== undefined) {
-        const r = await peer(ctx, 'govmomi decode', () => runJson<PeerResult>(goBinary, ['decode', responseFile, '10']));
-        if (r !== undefined) {
-          if (r.objects !== vmCount) throw new Error(`govmomi decoded ${r.objects} objects, not ${vmCount}`);
-          decodeMs.govmomi = median(r.ms);
+      const python = '/usr/bin/python3';
+      const pyScript = join(peersDir, 'pyvmomi_peer.py');
+      const started: ServedPeer[] = [];
+      const startPeer = async (name: string, command: string, args: string[], input?: string): Promise<ServedPeer | undefined> => {
+        const r = await peer(ctx, name, () => ServedPeer.start(name, command, args, input));
+        if (r === undefined) return undefined;
+        started.push(r[0]);
+        if (r[1] !== vmCount) throw new Error(`${name} found ${r[1]} objects, not ${vmCount}`);
+        return r[0];
+      };
+      const stopPeers = async (): Promise<void> => {
+        await Promise.all(started.splice(0).map((p) => p.close()));
+      };
+      let decodeMs: Record<string, number>;
+      // CPU time of each run too (every thread of the process): on a shared machine it shows the cost of
+      // each decoder better than wall time does; it is logged, the figures are wall time.
+      const cpu: Record<string, number[]> = { vmkit: [] };
+      const WARM = 2;
+      try {
+        const impls: Record<string, () => Promise<number>> = {
+          vmkit: () => {
+            const c0 = process.cpuUsage();
+            const ms = timed(() => decodeLikeTransport(response));
+            const c = process.cpuUsage(c0);
+            cpu.vmkit!.push((c.user + c.system) / 1000);
+            return ms;
+          },
+        };
+        const go = goBinary === undefined ? undefined : await startPeer('govmomi decode', goBinary, ['decode', responseFile]);
+        if (go !== undefined) {
+          impls.govmomi = () => go.run();
+          cpu.govmomi = go.cpu;
         }
+        const py = await startPeer('pyVmomi decode', python, [pyScript, 'decode', responseFile]);
+        if (py !== undefined) {
+          impls.pyvmomi = () => py.run();
+          cpu.pyvmomi = py.cpu;
+        }
+        decodeMs = await interleaved(9, WARM, impls);
+      } finally {
+        await stopPeers();
       }
-      const py = await peer(ctx, 'pyVmomi decode', () => runJson<PeerResult>('/usr/bin/python3', [join(peersDir, 'pyvmomi_peer.py'), 'decode', responseFile, '5']));
-      if (py !== undefined) {
-        if (py.objects !== vmCount) throw new Error(`pyVmomi decoded ${py.objects} objects, not ${vmCount}`);
-        decodeMs.pyvmomi = median(py.ms);
-      }
-      for (const [impl, ms] of Object.entries(decodeMs) as [keyof typeof decodeMs, number][]) ctx.emit(figure('vim.decode', impl, 'throughput', mb / (ms / 1000)));
+      for (const [impl, ms] of Object.entries(decodeMs)) ctx.emit(figure('vim.decode', impl as 'vmkit', 'throughput', mb / (ms / 1000)));
+      const cpuRate = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, mb / (median(v.slice(WARM)) / 1000)]));
+      ctx.log(`vim: decode throughput per CPU second: ${Object.entries(cpuRate).map(([k, v]) => `${k} ${v.toFixed(1)} MB/s`).join(', ')}`);
 
-      // Retrieving it end to end.
-      const retrieveMs: Partial<Record<'vmkit' | 'govmomi' | 'pyvmomi' | 'floor', number>> = {};
-      retrieveMs.floor = median(await sample(7, 1, replay));
-      retrieveMs.vmkit = median(await sample(7, 1, () => client.invoke('RetrievePropertiesEx', content.propertyCollector, params)));
-      if (goBinary !== undefined) {
-        const r = await peer(ctx, 'govmomi retrieve', () => runJson<PeerResult>(goBinary, ['retrieve', sim.url, sim.username, '7'], `${sim.password}\n`));
-        if (r !== undefined) retrieveMs.govmomi = median(r.ms);
+      // Retrieving it end to end, interleaved, next to the raw replay of vmkit's request.
+      let retrieveMs: Record<string, number>;
+      try {
+        const impls: Record<string, () => Promise<number>> = {
+          floor: () => timed(replay),
+          vmkit: () => timed(() => client.invoke('RetrievePropertiesEx', content.propertyCollector, params)),
+        };
+        const go = goBinary === undefined ? undefined : await startPeer('govmomi retrieve', goBinary, ['retrieve', sim.url, sim.username], sim.password);
+        if (go !== undefined) impls.govmomi = () => go.run();
+        const py = await startPeer('pyVmomi retrieve', python, [pyScript, 'retrieve', sim.url, sim.username], sim.password);
+        if (py !== undefined) impls.pyvmomi = () => py.run();
+        retrieveMs = await interleaved(8, 1, impls, 500);
+      } finally {
+        await stopPeers();
       }
-      const pyRetrieve = await peer(ctx, 'pyVmomi retrieve', () =>
-        runJson<PeerResult>('/usr/bin/python3', [join(peersDir, 'pyvmomi_peer.py'), 'retrieve', sim.url, sim.username, '5'], `${sim.password}\n`),
-      );
-      if (pyRetrieve !== undefined) retrieveMs.pyvmomi = median(pyRetrieve.ms);
-      for (const [impl, ms] of Object.entries(retrieveMs) as [keyof typeof retrieveMs, number][]) ctx.emit(figure('vim.retrieve', impl, 'latency', ms));
+      for (const [impl, ms] of Object.entries(retrieveMs)) ctx.emit(figure('vim.retrieve', impl as 'vmkit', 'latency', ms));
       await client.invoke('DestroyView', view);
 
       // PBM: vmkit's codec next to a `soap` client built from VMware's PBM WSDL.
@@ -207,6 +333,7 @@ export const vimSuite: Suite = {
       // Targets of issue 3, as ratios.
       const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
       ctx.log(`vim: decode speed vmkit/govmomi ${ratio(decodeMs.govmomi, decodeMs.vmkit)} (target >= 2x), vmkit/pyVmomi ${ratio(decodeMs.pyvmomi, decodeMs.vmkit)} (target >= 8x)`);
+      ctx.log(`vim: decode speed per CPU second vmkit/govmomi ${ratio(cpuRate.vmkit, cpuRate.govmomi)}, vmkit/pyVmomi ${ratio(cpuRate.vmkit, cpuRate.pyvmomi)}`);
       ctx.log(`vim: retrieval time vmkit/govmomi ${ratio(retrieveMs.vmkit, retrieveMs.govmomi)} (target <= 0.5x), vmkit/floor ${ratio(retrieveMs.vmkit, retrieveMs.floor)}`);
 
       // Memory: a 50 MB response decoded in a child process.
@@ -329,7 +456,7 @@ async function pbm(ctx: SuiteContext, url: string, vim: VimClient): Promise<void
 
   const samples: Record<'vmkit' | 'soap', number[]> = { vmkit: [], soap: [] };
   for (const call of ['query-profile', 'retrieve-content'] as const) {
-    const byImpl = { vmkit: await sample(30, 5, vmkitCalls[call]), soap: await sample(30, 5, soapCalls[call]) };
+    const byImpl = (await interleavedSamples(30, 5, { vmkit: () => timed(vmkitCalls[call]), soap: () => timed(soapCalls[call]) })) as Record<'vmkit' | 'soap', number[]>;
     for (const impl of ['vmkit', 'soap'] as const) {
       samples[impl].push(...byImpl[impl]);
       ctx.emit(figure(`vim.pbm-call.${call}`, impl, 'latency', median(byImpl[impl])));

@@ -1,14 +1,15 @@
 // The govmomi peer of the vim benchmark (tools/bench/src/suites/vim.ts), built in GOPATH mode against
-// Debian's govmomi (golang-github-vmware-govmomi-dev). It prints one JSON line: {"ms":[...]} with the
-// time of each measured iteration.
+// Debian's govmomi (golang-github-vmware-govmomi-dev). It serves measurements over stdin/stdout so that
+// the suite can interleave them with vmkit's and the other peers' (a load change then hits every
+// implementation alike): after its set-up and one warm-up run it prints {"ready":true,"objects":N}; then
+// for each line read it runs once and prints {"ms":T,"cpuMs":C} (wall and CPU time). It exits at the end
+// of its input.
 //
-//	decode <file> <iterations>                       govmomi's SOAP decoding of a saved
-//	                                                 RetrievePropertiesEx response (its xml fork with the
-//	                                                 vim25 type registry, as soap.Client.RoundTrip does)
-//	retrieve <sdk-url> <user> <iterations>           log in (password on stdin) and time the end-to-end
-//	                                                 RetrievePropertiesEx of every VM's name,
-//	                                                 config.hardware.device, runtime.powerState, summary
-//	                                                 and datastore through a container view
+//	decode <file>            govmomi's SOAP decoding of a saved RetrievePropertiesEx response (its xml
+//	                         fork with the vim25 type registry, as soap.Client.RoundTrip does)
+//	retrieve <sdk-url> <user>   log in (the password is the first line of input) and time the end-to-end
+//	                         RetrievePropertiesEx of every VM's name, config.hardware.device,
+//	                         runtime.powerState, summary and datastore through a container view
 package main
 
 import (
@@ -20,17 +21,17 @@ import (
 	"io/ioutil"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 	"github.com/vmware/govmomi/vim25/xml"
-	"github.com/vmware/govmomi/session"
 )
 
 func fail(err error) {
@@ -38,13 +39,30 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func emit(ms []float64, extra map[string]interface{}) {
-	out := map[string]interface{}{"ms": ms}
-	for k, v := range extra {
-		out[k] = v
+// cpuMs is the CPU time (user and system, every thread) this process has used, in milliseconds.
+func cpuMs() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
 	}
-	b, _ := json.Marshal(out)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+}
+
+// serve runs once for the warm-up, says it is ready, then once per input line.
+func serve(in *bufio.Reader, once func() int) {
+	objects := once()
+	b, _ := json.Marshal(map[string]interface{}{"ready": true, "objects": objects})
 	fmt.Println(string(b))
+	for {
+		if _, err := in.ReadString('\n'); err != nil {
+			return
+		}
+		c0 := cpuMs()
+		t0 := time.Now()
+		once()
+		b, _ := json.Marshal(map[string]interface{}{"ms": float64(time.Since(t0).Nanoseconds()) / 1e6, "cpuMs": cpuMs() - c0})
+		fmt.Println(string(b))
+	}
 }
 
 func decodeOnce(data []byte) int {
@@ -61,23 +79,16 @@ func decodeOnce(data []byte) int {
 	return len(body.Res.Returnval.Objects)
 }
 
-func decode(file string, n int) {
+func decode(in *bufio.Reader, file string) {
 	data, err := ioutil.ReadFile(file)
 	if err != nil {
 		fail(err)
 	}
-	objects := decodeOnce(data) // warm-up
-	ms := make([]float64, 0, n)
-	for i := 0; i < n; i++ {
-		t0 := time.Now()
-		decodeOnce(data)
-		ms = append(ms, float64(time.Since(t0).Nanoseconds())/1e6)
-	}
-	emit(ms, map[string]interface{}{"objects": objects})
+	serve(in, func() int { return decodeOnce(data) })
 }
 
-func retrieve(sdk, user string, n int) {
-	password, err := bufio.NewReader(os.Stdin).ReadString('\n')
+func retrieve(in *bufio.Reader, sdk, user string) {
+	password, err := in.ReadString('\n')
 	if err != nil && password == "" {
 		fail(err)
 	}
@@ -122,28 +133,17 @@ func retrieve(sdk, user string, n int) {
 		}
 		return len(res.Returnval.Objects)
 	}
-	objects := once() // warm-up
-	ms := make([]float64, 0, n)
-	for i := 0; i < n; i++ {
-		t0 := time.Now()
-		once()
-		ms = append(ms, float64(time.Since(t0).Nanoseconds())/1e6)
-	}
-	emit(ms, map[string]interface{}{"objects": objects})
+	serve(in, once)
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: decode <file> <n> | retrieve <url> <user> <n>"))
-	}
-	switch os.Args[1] {
-	case "decode":
-		n, _ := strconv.Atoi(os.Args[3])
-		decode(os.Args[2], n)
-	case "retrieve":
-		n, _ := strconv.Atoi(os.Args[4])
-		retrieve(os.Args[2], os.Args[3], n)
+	in := bufio.NewReader(os.Stdin)
+	switch {
+	case len(os.Args) == 3 && os.Args[1] == "decode":
+		decode(in, os.Args[2])
+	case len(os.Args) == 4 && os.Args[1] == "retrieve":
+		retrieve(in, os.Args[2], os.Args[3])
 	default:
-		fail(fmt.Errorf("unknown command %s", os.Args[1]))
+		fail(fmt.Errorf("usage: decode <file> | retrieve <url> <user>"))
 	}
 }
