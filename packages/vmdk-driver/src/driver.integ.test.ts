@@ -51,6 +51,9 @@ describe('setup', () => {
     expect(err).toMatchObject({ code: 'VMKIT_VIM_FAULT_INVALID_LOGIN' });
     expect(String(err?.message)).not.toContain('not-the-password-1234');
 
+    const noCa = new VmdkDriver({ vmware_host_ip: fx.sim.url, vmware_host_username: fx.sim.username, vmware_host_password: fx.sim.password, vmware_ca_file: '/nonexistent/ca.pem' });
+    await expect(noCa.doSetup()).rejects.toMatchObject({ code: 'VMKIT_DRIVER_INVALID_CONFIG', option: 'vmware_ca_file' });
+
     const badProfile = await fx.driver({ vmware_storage_profile: 'no-such-profile' });
     await expect(badProfile.checkForSetupError()).rejects.toBeInstanceOf(ProfileNotFoundError);
     await expect(fx.driver({ vmware_cluster_name: 'no-such-cluster' })).rejects.toBeInstanceOf(NoValidDatastoreError);

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { debuglog } from 'node:util';
 import type { ManagedObjectReference } from '@vmkit/vim';
@@ -10,6 +11,7 @@ import { parseDriverConfig, type VmdkDriverConfig } from './config.js';
 import { DatastoreSelector, type DatastoreChoice, type DatastoreRequirements } from './datastore.js';
 import {
   CleanupFailedError,
+  DriverConfigError,
   DriverNotReadyError,
   ImageUnacceptableError,
   InvalidExistingReferenceError,
@@ -155,7 +157,14 @@ export class VmdkDriver {
     if (this.options.session !== undefined) {
       this.sessionRef = this.options.session;
     } else {
-      const ca = c.vmware_ca_file === undefined ? undefined : await import('node:fs/promises').then((fs) => fs.readFile(c.vmware_ca_file!));
+      let ca: Buffer | undefined;
+      if (c.vmware_ca_file !== undefined) {
+        try {
+          ca = await readFile(c.vmware_ca_file);
+        } catch (cause) {
+          throw new DriverConfigError('vmware_ca_file', 'cannot be read', { cause });
+        }
+      }
       this.sessionRef = await VimSession.connect({
         host: c.vmware_host_ip,
         ...(/^https?:\/\//i.test(c.vmware_host_ip) ? {} : { port: c.vmware_host_port }),
@@ -180,8 +189,13 @@ export class VmdkDriver {
       ...this.call(),
     });
     if (c.vmware_cluster_name.length > 0) {
-      if (this.esx) throw new VcenterRequiredError('vmware_cluster_name');
-      this.clusterHosts = await this.resolveClusterHosts(c.vmware_cluster_name);
+      try {
+        if (this.esx) throw new VcenterRequiredError('vmware_cluster_name');
+        this.clusterHosts = await this.resolveClusterHosts(c.vmware_cluster_name);
+      } catch (err) {
+        await this.close(); // a session this driver opened is not left logged in
+        throw err;
+      }
     }
   }
 
