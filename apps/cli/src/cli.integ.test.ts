@@ -125,6 +125,7 @@ describe('vmkit on the embedded simulator', () => {
     expect(detail['export the restored volume as an image and check its digest']).toMatch(/matches; the MiB written through the attach is there/);
     expect(detail['delete the 7 volumes']).toBe('7 backings deleted');
     expect(readdirSync(tmp)).toEqual([]);
+    rmSync(tmp, { recursive: true, force: true });
   }, 120_000);
 
   it('a missing volume exits 3 with its code; --json output of create and list', async () => {
