@@ -149,6 +149,7 @@ describe('clones and extend', () => {
     // Extend first: a volume with linked clones has a delta on top, which vSphere does not extend.
     await driver.extendVolume(src, 3);
     expect((await backingOf(fx.session, src.id))!.disks[0]!.capacity).toBe(3 * GiB);
+    await expect(driver.extendVolume(src, 2)).rejects.toBeInstanceOf(InvalidVolumeError); // never shrinks
     src.size = 3;
     const full = vol({ size: 3, extraSpecs: { 'vmware:vmdk_type': 'thick' } });
     await driver.createClonedVolume(full, src);

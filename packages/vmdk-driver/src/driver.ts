@@ -370,6 +370,9 @@ export class VmdkDriver {
     const backing = await this.volumeops.getBacking(volume.id);
     if (backing === undefined) return;
     const disk = await this.requireDisk(backing);
+    if (!Number.isSafeInteger(newSizeGb) || newSizeGb * GiB < disk.capacity) {
+      throw new InvalidVolumeError(`cannot extend volume ${volume.id} to ${newSizeGb} GiB: its disk has ${disk.capacity} bytes`);
+    }
     try {
       await this.extendBacking(backing, newSizeGb, disk);
       return;

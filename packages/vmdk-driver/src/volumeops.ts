@@ -2,6 +2,7 @@ import type { ManagedObjectReference, VirtualDevice, VirtualDisk, vim } from '@v
 import { findFault } from '@vmkit/vim';
 import { type DatastorePath, findByInventoryPath, retrieveMany, retrieveProperties, waitForTask, type VimSession } from '@vmkit/session';
 import type { AdapterType } from './config.js';
+import { InvalidVolumeError } from './errors.js';
 import type { DiskType } from './specs.js';
 
 /** The extraConfig key holding a backing's volume id (Cinder's `cinder.volume.id`). */
@@ -211,7 +212,7 @@ export class VolumeOps {
       this.call(),
     );
     const dc = (result?.objects ?? []).find((o) => o.obj.type === 'Datacenter');
-    if (dc === undefined) throw new RangeError(`${entity.type} ${entity.value} is in no datacenter`);
+    if (dc === undefined) throw new InvalidVolumeError(`${entity.type} ${entity.value} is in no datacenter`);
     const props = Object.fromEntries((dc.propSet ?? []).map((p) => [p.name, p.val]));
     return { ref: dc.obj, name: props.name as string, vmFolder: props.vmFolder as ManagedObjectReference };
   }
@@ -409,7 +410,7 @@ export class VolumeOps {
    * editing the disk's capacity, which works on vCenter and ESX alike). Refuses to shrink.
    */
   async extendDisk(vm: ManagedObjectReference, disk: DiskInfo, newSizeBytes: number): Promise<void> {
-    if (newSizeBytes < disk.capacity) throw new RangeError(`cannot shrink a disk from ${disk.capacity} to ${newSizeBytes} bytes`);
+    if (newSizeBytes < disk.capacity) throw new InvalidVolumeError(`cannot shrink a disk from ${disk.capacity} to ${newSizeBytes} bytes`);
     if (newSizeBytes === disk.capacity) return;
     const edited = { ...disk.device, capacityInKB: Math.ceil(newSizeBytes / 1024), capacityInBytes: newSizeBytes };
     await this.reconfigure(vm, { deviceChange: [{ operation: 'edit', device: edited }] });
