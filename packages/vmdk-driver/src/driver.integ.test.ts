@@ -67,6 +67,9 @@ describe('create and delete', () => {
     await lazy.createVolume(v);
     expect(await backingOf(fx.session, v.id)).toBeUndefined();
     await expect(lazy.createVolume(vol({ extraSpecs: { 'vmware:vmdk_type': 'sparse' } }))).rejects.toBeInstanceOf(InvalidVolumeSpecError);
+    await expect(lazy.createVolume(vol({ id: 'not-a-uuid' }))).rejects.toBeInstanceOf(InvalidVolumeError);
+    await expect(lazy.createVolume(vol({ size: 0 }))).rejects.toBeInstanceOf(InvalidVolumeError);
+    await expect(lazy.createVolume(vol({ size: 1.5 }))).rejects.toBeInstanceOf(InvalidVolumeError);
     await expect(lazy.createVolume(vol({ extraSpecs: { 'vmware:storage_profile': 'no-such-profile' } }))).rejects.toBeInstanceOf(ProfileNotFoundError);
   });
 

@@ -258,7 +258,12 @@ export class VmdkDriver {
 
   // ---- helpers ----
 
+  /** The volume's type specs, after checking the volume itself (a UUID id, a whole positive size in GiB). */
   private specs(volume: Volume): VolumeTypeSpecs {
+    if (typeof volume.id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(volume.id)) {
+      throw new InvalidVolumeError(`volume id ${JSON.stringify(volume.id)} is not a UUID (it becomes the backing's instance UUID)`);
+    }
+    if (!Number.isSafeInteger(volume.size) || volume.size < 1) throw new InvalidVolumeError(`volume ${volume.id}: size ${String(volume.size)} is not a whole number of GiB >= 1`);
     return parseVolumeTypeSpecs(volume.extraSpecs ?? {}, this.config.vmware_adapter_type);
   }
 
