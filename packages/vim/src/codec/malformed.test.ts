@@ -101,6 +101,37 @@ describe('malformed responses', () => {
     expect(err.position?.offset).toBe(retrieve.indexOf('</fileName>'));
   });
 
+  it('decodes the same value whatever the chunking, with ">" inside attribute values and comments', () => {
+    const tricky = retrieve
+      .replace('<obj type="VirtualMachine">', '<obj other="a>b" type="VirtualMachine">')
+      .replace('<propSet><name>name</name>', '<!-- a > b --><propSet><name>name</name>')
+      .replace(/<propSet>/g, '\n<propSet>');
+    const decode = (piece: number): unknown => {
+      const d = new ResponseDecoder(defaultSchema, 'RetrievePropertiesEx');
+      for (let at = 0; at < tricky.length; at += piece) d.write(tricky.slice(at, at + piece));
+      return d.end();
+    };
+    const whole = decode(tricky.length);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), (piece) => {
+        expect(decode(piece)).toEqual(whole);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reports the same position whatever the chunking', () => {
+    const multiline = retrieve.replace(/<propSet>/g, '\n<propSet>').replace('</fileName>', '</fileNam>');
+    const whole = (attempt(multiline) as VimResponseError).position;
+    expect(whole?.line).toBeGreaterThan(2);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), (piece) => {
+        expect((attempt(multiline, undefined, piece) as VimResponseError).position).toEqual(whole);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('enforces the size limit across pieces', () => {
     const err = attempt(retrieve, { maxLength: 1000 }, 64) as VimResponseError;
     expect(err).toBeInstanceOf(VimResponseError);
