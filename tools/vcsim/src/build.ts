@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,7 +12,14 @@ const run = promisify(execFile);
 /** The harness package's folder (one level above src/ or dist/). */
 export const harnessDir = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const goDir = join(harnessDir, 'go');
-const cacheDir = join(harnessDir, '.cache');
+/**
+ * Where built binaries are kept: `$VMKIT_VCSIM_CACHE`, else `$XDG_CACHE_HOME/vmkit/vcsim` (or
+ * `~/.cache/vmkit/vcsim`). One cache per user, keyed by the hash of the sources, so the repository's
+ * harness and the copy embedded in the `vmkit` command line share one build.
+ */
+const cacheDir = process.env.VMKIT_VCSIM_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vmkit', 'vcsim');
+/** Builds of other sources older than this are removed after a build (another checkout may still use a newer one). */
+const staleBuildMs = 7 * 24 * 3600_000;
 
 /** Debian's GOPATH, where golang-github-vmware-govmomi-dev puts govmomi's sources. */
 export const debianGopath = '/usr/share/gocode';
@@ -84,7 +92,7 @@ async function withLock<T>(lock: string, fn: () => Promise<T>, staleMs = 10 * 60
 
 /**
  * Returns the path of the simulator binary, building it first when it is missing or its sources
- * changed (cached under `tools/vcsim/.cache/<hash>/vcsim`). Concurrent callers, in this process or
+ * changed (cached per user under `<cache>/<hash>/vcsim`, see `VMKIT_VCSIM_CACHE`). Concurrent callers, in this process or
  * others, build once. Installs the Debian packages when missing (as root; otherwise throws an error
  * naming them).
  */
@@ -105,9 +113,11 @@ export async function ensureSimulatorBinary(): Promise<string> {
       throw new Error(`building the simulator failed:\n${stderr.slice(-4000)}`, { cause: err });
     }
     await rename(tmp, binary);
-    // Older builds are of no use any more.
+    // Builds of other sources that nobody has made for a week are of no use any more.
     for (const entry of await readdir(cacheDir)) {
-      if (entry !== hash && entry !== 'build.lock') await rm(join(cacheDir, entry), { recursive: true, force: true });
+      if (entry === hash || entry === 'build.lock') continue;
+      const age = await stat(join(cacheDir, entry)).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > staleBuildMs) await rm(join(cacheDir, entry), { recursive: true, force: true });
     }
     return binary;
   });
