@@ -63,7 +63,14 @@ const smoke: Record<string, string> = {
     const session = await import(pathToFileURL(fromLegacy.resolve('@vmkit/session')).href);
     if (api.VMwareAPISession !== session.VimSession) throw new Error('VMwareAPISession is not VimSession');`,
   vmkit: `
-    if (typeof mod.exitCodeOf !== 'function') throw new Error('exitCodeOf');`,
+    if (typeof mod.exitCodeOf !== 'function') throw new Error('exitCodeOf');
+    // The embedded simulator's harness travels in the tarball (dist/vcsim), loadable without the repository.
+    const { createRequire } = await import('node:module');
+    const { dirname, join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
+    const root = dirname(createRequire(import.meta.url).resolve('vmkit/package.json'));
+    const harness = await import(pathToFileURL(join(root, 'dist/vcsim/dist/index.js')).href);
+    if (typeof harness.startSimulator !== 'function') throw new Error('the embedded simulator harness is missing');`,
 };
 
 /**
