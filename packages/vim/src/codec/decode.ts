@@ -76,7 +76,8 @@ function kindOf(schema: Schema, cache: Map<string, Kind>, type: string): Kind {
               : type === 'anyType'
                 ? Kind.Any
                 : Kind.Other;
-    cache.set(type, k);
+    // Only the schema's own types are remembered: a server's unknown xsi:types must not grow the cache.
+    if (k !== Kind.Other) cache.set(type, k);
   }
   return k;
 }
