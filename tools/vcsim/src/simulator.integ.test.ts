@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,7 +33,12 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
-const simulatorDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('govcsim-'));
+/**
+ * Each simulator here gets a temporary folder of its own (TMPDIR), so that the folders of simulators that
+ * other tests start at the same time cannot be mistaken for its leftovers.
+ */
+const ownTmp = () => mkdtempSync(join(tmpdir(), 'vmkit-vcsim-test-'));
+const simulatorDirs = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('govcsim-'));
 async function waitUntil(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
   expect(cond(), what).toBe(true);
@@ -64,20 +69,25 @@ describe('the simulator harness', () => {
   });
 
   it('leaves no process and no datastore folder after stop()', async () => {
-    const before = new Set(simulatorDirs());
-    const sim = await startSimulator({ vms: 3 });
-    expect(alive(sim.pid)).toBe(true);
-    expect(simulatorDirs().filter((d) => !before.has(d)).length).toBeGreaterThan(0);
-    await sim.stop();
-    await sim.stop(); // idempotent
-    expect(alive(sim.pid)).toBe(false);
-    expect(simulatorDirs().filter((d) => !before.has(d))).toEqual([]);
+    const dir = ownTmp();
+    try {
+      const sim = await startSimulator({ vms: 3, env: { ...process.env, TMPDIR: dir } });
+      expect(alive(sim.pid)).toBe(true);
+      expect(simulatorDirs(dir).length).toBeGreaterThan(0);
+      await sim.stop();
+      await sim.stop(); // idempotent
+      expect(alive(sim.pid)).toBe(false);
+      expect(simulatorDirs(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits by itself when its parent is killed', async () => {
-    const before = new Set(simulatorDirs());
+    const dir = ownTmp();
     const script = `import { startSimulator } from ${JSON.stringify(join(harnessDir, 'dist/index.js'))};
-      const sim = await startSimulator(); console.log(sim.pid); setInterval(() => {}, 1000);`;
+      const sim = await startSimulator({ env: { ...process.env, TMPDIR: ${JSON.stringify(dir)} } });
+      console.log(sim.pid); setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const pid = await new Promise<number>((resolve, reject) => {
       parent.stdout.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim())));
@@ -86,7 +96,8 @@ describe('the simulator harness', () => {
     expect(alive(pid)).toBe(true);
     parent.kill('SIGKILL');
     await waitUntil(() => !alive(pid), 'the simulator outlived its parent');
-    await waitUntil(() => simulatorDirs().filter((d) => !before.has(d)).length === 0, 'the simulator left folders behind');
+    await waitUntil(() => simulatorDirs(dir).length === 0, 'the simulator left folders behind');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('rejects with the reason when the simulator cannot start', async () => {
