@@ -64,6 +64,29 @@ describe('waitForTask on asynchronous tasks', () => {
     }
   }, 60_000);
 
+  it('without a progress listener, progress changes cost no round trips, and the result still arrives', async () => {
+    await using s = await connect();
+    const vm = await someVm(s);
+    const parent = (await retrieveProperties(s, vm, ['parent'])).parent as ManagedObjectReference;
+    await sim.control.setTaskDelay(800);
+    try {
+      const clone = async (onProgress?: () => void) => {
+        const task = await s.invoke('CloneVM_Task', vm, { folder: parent, name: `clone-${Date.now()}`, spec: { location: {}, powerOn: false, template: false } });
+        return recordCalls(() => waitForTask(s, task, onProgress === undefined ? {} : { onProgress }));
+      };
+      const [result, quiet] = await clone();
+      expect((result as ManagedObjectReference).type).toBe('VirtualMachine');
+      const [, listening] = await clone(() => undefined);
+      const waits = (calls: string[]) => calls.filter((c) => c === 'WaitForUpdatesEx').length;
+      // Only state changes (queued, running, success) wake a wait nobody listens to; progress steps do too
+      // when someone listens.
+      expect(waits(quiet)).toBeLessThanOrEqual(3);
+      expect(waits(listening)).toBeGreaterThan(waits(quiet));
+    } finally {
+      await sim.control.setTaskDelay(0);
+    }
+  }, 60_000);
+
   it('stops waiting on abort and asks vCenter to cancel the task', async () => {
     await using s = await connect();
     const vm = await someVm(s);

@@ -29,7 +29,8 @@ const terminal = (info: TaskInfo | undefined): boolean => info?.state === 'succe
 /**
  * Waits for a task and resolves to its result, driven by `WaitForUpdatesEx` on a property filter
  * rather than fixed-interval polling: one read first (a task that is already done costs one round
- * trip), then a private property collector is told to report `info` changes as they happen. A failed
+ * trip), then a private property collector is told to report `info` changes as they happen (only
+ * `info.state`, `info.result` and `info.error` when nobody asked for progress). A failed
  * task raises the typed fault of `info.error`; abort or timeout cancel the task (unless `cancel` is
  * false) and raise VimAbortError or VimTimeoutError.
  */
@@ -57,14 +58,20 @@ export async function waitForTask(session: VimSession, task: ManagedObjectRefere
     report(first);
     if (terminal(first)) return finish(first);
 
+    // Nobody listening for progress: watch only what ends the wait, so progress changes (every few
+    // percent on vCenter) do not each cost a WaitForUpdatesEx round trip.
+    const wantsProgress = options.onProgress !== undefined || taskProgressChannel.hasSubscribers;
+    const pathSet = wantsProgress ? ['info'] : ['info.state', 'info.result', 'info.error'];
     const pc = await session.invoke('CreatePropertyCollector', session.serviceContent.propertyCollector, {}, call);
     try {
       await session.invoke(
         'CreateFilter',
         pc,
-        { spec: { propSet: [{ type: 'Task', pathSet: ['info'] }], objectSet: [{ obj: task }] }, partialUpdates: false },
+        { spec: { propSet: [{ type: 'Task', pathSet }], objectSet: [{ obj: task }] }, partialUpdates: false },
         call,
       );
+      // The watched properties as last reported (with `pathSet` narrowed, `info` is rebuilt from them).
+      const seen: TaskInfo = { ...first };
       let version = '';
       for (;;) {
         const updates = await session.invoke(
@@ -75,16 +82,25 @@ export async function waitForTask(session: VimSession, task: ManagedObjectRefere
         );
         if (updates === undefined) continue;
         version = updates.version;
+        let changed: TaskInfo | undefined;
         for (const fs of updates.filterSet ?? []) {
           for (const os of fs.objectSet ?? []) {
             for (const change of os.changeSet ?? []) {
-              if (change.name !== 'info' || change.op === 'remove') continue;
-              const info = change.val as TaskInfo;
-              report(info);
-              if (terminal(info)) return finish(info);
+              const value = change.op === 'remove' ? undefined : change.val;
+              if (change.name === 'info') {
+                if (value === undefined) continue;
+                changed = value as TaskInfo;
+              } else if (change.name === 'info.state' || change.name === 'info.result' || change.name === 'info.error') {
+                const key = change.name.slice('info.'.length) as 'state' | 'result' | 'error';
+                (seen as unknown as Record<string, unknown>)[key] = value;
+                changed = seen;
+              }
             }
           }
         }
+        if (changed === undefined) continue;
+        report(changed);
+        if (terminal(changed)) return finish(changed);
       }
     } finally {
       await session.invoke('DestroyPropertyCollector', pc).catch(() => undefined);
