@@ -132,6 +132,18 @@ describe('malformed responses', () => {
     );
   });
 
+  it('reports the same position whatever the chunking, with line breaks inside tags cut in two', () => {
+    const broken = retrieve.replace(/<propSet>/g, '<propSet\n>').replace(/<name>/g, '<name\r\n\t>').replace('</fileName>', '</fileNam>');
+    const whole = (attempt(broken) as VimResponseError).position;
+    expect(whole?.line).toBeGreaterThan(2);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 120 }), (piece) => {
+        expect((attempt(broken, undefined, piece) as VimResponseError).position).toEqual(whole);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
   it('enforces the size limit across pieces', () => {
     const err = attempt(retrieve, { maxLength: 1000 }, 64) as VimResponseError;
     expect(err).toBeInstanceOf(VimResponseError);

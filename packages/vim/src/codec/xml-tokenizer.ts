@@ -26,6 +26,9 @@ export interface XmlLimits {
 /** Size of the name table (a power of two). */
 const NAME_SLOTS = 1024;
 
+/** Longest unconsumed tail that {@link XmlTokenizer.write} finishes apart from the next piece. */
+const JOIN_LIMIT = 4096;
+
 const namedEntities: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /**
@@ -72,14 +75,50 @@ export class XmlTokenizer {
       this.pendingLength += chunk.length;
       return;
     }
+    let joined = false;
     if (this.pending.length > 0) {
       chunk = this.pending.join('') + chunk;
       this.pending = [];
       this.pendingLength = 0;
+      joined = true;
     }
     this.advanceLines(this.pos);
     this.consumed += this.pos;
-    this.buf = this.pos === this.buf.length ? chunk : this.buf.slice(this.pos) + chunk;
+    const rest = this.buf.length - this.pos;
+    if (rest === 0) {
+      this.buf = chunk;
+      this.pos = 0;
+      this.run(false);
+      return;
+    }
+    if (!joined && rest <= JOIN_LIMIT) {
+      // The unconsumed tail (usually a tag cut in two) joined with the whole piece would make a
+      // concatenated string that every later character access pays for. Finish the tail with the
+      // piece's start up to its first '>' instead, then go on in the piece itself.
+      const gt = chunk.indexOf('>');
+      if (gt >= 0 && gt + 1 < chunk.length) {
+        this.buf = this.buf.slice(this.pos) + chunk.slice(0, gt + 1);
+        this.pos = 0;
+        this.run(false);
+        const at = this.pos;
+        if (at >= rest) {
+          this.advanceLines(rest);
+          this.consumed += rest;
+          this.buf = chunk;
+          this.pos = at - rest;
+          this.run(false);
+          return;
+        }
+        // The tail's token goes on past that '>' (one in an attribute value or a comment): as usual.
+        this.advanceLines(at);
+        this.consumed += at;
+        this.buf = this.buf.slice(at) + chunk.slice(gt + 1);
+        this.pos = 0;
+        this.run(false);
+        return;
+      }
+    }
+    this.buf = this.buf.slice(this.pos) + chunk;
     this.pos = 0;
     this.run(false);
   }
@@ -169,9 +208,19 @@ export class XmlTokenizer {
       const c = buf.charCodeAt(pos + 1);
       if (Number.isNaN(c)) break;
       if (c === 47 /* / */) {
+        const names = this.names;
+        const top = names[names.length - 1];
+        if (top !== undefined && buf.charCodeAt(pos + 2 + top.length) === 62 /* > */ && sameChars(buf, pos + 2, top)) {
+          // The common case: the closing tag is exactly </name>.
+          names.pop();
+          this.depth--;
+          this.handler.close(top);
+          pos += 3 + top.length;
+          continue;
+        }
         const gt = buf.indexOf('>', pos);
         if (gt < 0) break;
-        const expected = this.names.pop();
+        const expected = names.pop();
         if (expected === undefined || !closes(buf, pos + 2, gt, expected)) {
           const raw = buf.slice(pos + 2, gt).trimEnd();
           if (expected === undefined) this.fail(`unexpected closing tag </${raw}>`, pos);
