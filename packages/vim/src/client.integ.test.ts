@@ -153,6 +153,19 @@ describe('VimClient against the simulator', { timeout: 30_000 }, () => {
     expect(profiles.map((x) => x.name).length).toBe(ids.length);
   });
 
+  it('decodes a large answer whose multi-byte characters fall across the pieces it arrives in', async () => {
+    const vm = (await client.invoke('FindByInventoryPath', content.searchIndex!, { inventoryPath: 'DC0/vm/DC0_H0_VM0' }))!;
+    // ~250 KB of 2-, 3- and 4-byte characters: the answer comes in several pieces, cut inside characters.
+    const annotation = Array.from({ length: 20_000 }, (_, i) => `\u00e9\u263a\u{1f600}${String.fromCharCode(0x4e00 + (i % 500))}`).join('');
+    const before = (await props(vm, ['config.annotation']))['config.annotation'];
+    expect((await waitTask(await client.invoke('ReconfigVM_Task', vm, { spec: { annotation } }))).state).toBe('success');
+    try {
+      expect((await props(vm, ['config.annotation']))['config.annotation']).toBe(annotation);
+    } finally {
+      await waitTask(await client.invoke('ReconfigVM_Task', vm, { spec: { annotation: typeof before === 'string' ? before : '' } }));
+    }
+  });
+
   it('reports a refused connection as one that never reached the server', async () => {
     const dead = VimClient.create({ url: 'http://127.0.0.1:9/sdk', schema: defaultSchema });
     await expect(dead).rejects.toBeInstanceOf(VimConnectionError);

@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import type { PbmMethodMap, VimMethodMap } from '../generated/methods.js';
 import { debug, soapErrorChannel, soapRequestChannel, soapResponseChannel } from './observe.js';
+import { InvalidUtf8Error, Utf8Pieces } from './utf8.js';
 
 type MethodMap = VimMethodMap & PbmMethodMap;
 /** The wire name of any VIM or PBM method. */
@@ -299,18 +300,18 @@ export class VimClient {
         throw new VimHttpError(`${method}: HTTP ${res.statusCode} from ${target.host}${target.pathname}`, res.statusCode);
       }
       const decoder = new ResponseDecoder(this.schema, method, this.limits);
-      const text = new TextDecoder('utf-8', { fatal: true });
+      const text = new Utf8Pieces();
       let received = 0;
       try {
         for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           received += chunk.byteLength;
-          decoder.write(text.decode(chunk, { stream: true }));
+          decoder.write(text.decode(chunk));
         }
-        decoder.write(text.decode());
+        text.end();
       } catch (err) {
         res.body.destroy();
         if (err instanceof VimError) throw err;
-        if (err instanceof TypeError && (err as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
+        if (err instanceof InvalidUtf8Error) {
           throw new VimResponseError(`${method}: the response is not valid UTF-8`, { cause: err });
         }
         throw transportError(err, method, signal);
