@@ -195,13 +195,8 @@ func asyncLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, body, method, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, body, method, ok := readSoap(w, r, next, "/sdk")
+		if !ok {
 			return
 		}
 		switch method {

@@ -233,6 +233,31 @@ func soapOf(r *http.Request) (*http.Request, []byte, string, error) {
 	return r, body, r.Context().Value(soapKey{}).(*soapInfo).method, nil
 }
 
+// soapOr400 is soapOf for a layer: an unreadable body is answered 400 Bad Request, and ok is false
+// for the caller to return.
+func soapOr400(w http.ResponseWriter, r *http.Request) (_ *http.Request, body []byte, method string, ok bool) {
+	r, body, method, err := soapOf(r)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return r, nil, "", false
+	}
+	return r, body, method, true
+}
+
+// readSoap is soapOr400 for the POSTs to a path under one of prefixes; any other request goes to next
+// unchanged, with ok false for the caller to return.
+func readSoap(w http.ResponseWriter, r *http.Request, next http.Handler, prefixes ...string) (_ *http.Request, body []byte, method string, ok bool) {
+	if r.Method == http.MethodPost {
+		for _, p := range prefixes {
+			if strings.HasPrefix(r.URL.Path, p) {
+				return soapOr400(w, r)
+			}
+		}
+	}
+	next.ServeHTTP(w, r)
+	return r, nil, "", false
+}
+
 // withSoapBody gives a request a new body, for the handler and the layers inside.
 func withSoapBody(r *http.Request, body []byte) *http.Request {
 	r = r.WithContext(context.WithValue(r.Context(), soapKey{}, &soapInfo{body: body, method: soapMethod(body)}))
@@ -305,13 +330,19 @@ func writeSoapFault(w http.ResponseWriter, q *queuedFault) {
 	if err := e.EncodeElement(reflect.New(t).Interface(), start); err != nil {
 		detail.Reset()
 	}
+	writeFaultEnvelope(w, msg, detail.Bytes())
+}
+
+// writeFaultEnvelope answers HTTP 500 with a SOAP fault: faultstring msg, and detail the encoded
+// typed fault (empty when it could not be encoded).
+func writeFaultEnvelope(w http.ResponseWriter, msg string, detail []byte) {
 	var out bytes.Buffer
 	out.WriteString(xml.Header)
 	out.WriteString(`<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`)
 	out.WriteString(`<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>`)
 	_ = xml.EscapeText(&out, []byte(msg))
 	out.WriteString(`</faultstring><detail>`)
-	out.Write(detail.Bytes())
+	out.Write(detail)
 	out.WriteString(`</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
@@ -373,13 +404,8 @@ func controlLayer(m *simulator.Model, next http.Handler) http.Handler {
 			serveControl(m, w, r)
 			return
 		}
-		if r.Method != http.MethodPost || !(strings.HasPrefix(r.URL.Path, "/sdk") || strings.HasPrefix(r.URL.Path, "/pbm")) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, _, method, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, _, method, ok := readSoap(w, r, next, "/sdk", "/pbm")
+		if !ok {
 			return
 		}
 		if method == "" {

@@ -276,13 +276,8 @@ func restoreDatastores() {
 // refreshKeepsOverrides answers RefreshDatastore and puts the sizes set through the control endpoint back.
 func refreshKeepsOverrides(_ *simulator.Model, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, _, method, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, _, method, ok := readSoap(w, r, next, "/sdk")
+		if !ok {
 			return
 		}
 		if method != "RefreshDatastore" {
@@ -350,13 +345,8 @@ func inaccessibleRefuses(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, body, _, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, body, _, ok := readSoap(w, r, next, "/sdk")
+		if !ok {
 			return
 		}
 		for name, ref := range down {

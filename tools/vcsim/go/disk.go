@@ -610,24 +610,32 @@ func copyRanges(c *diskChain, extent string) error {
 		_ = out.Close()
 		return err
 	}
+	if err := copyStoredRanges(c, out, ranges, true); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// copyStoredRanges copies each range of in to the same offsets of out, 1 MiB at a time; with
+// skipZeros, chunks that are all zero are not written (out's holes stay holes).
+func copyStoredRanges(in io.ReaderAt, out io.WriterAt, ranges []diskRange, skipZeros bool) error {
 	buf := make([]byte, 1<<20)
 	for _, r := range ranges {
 		for pos := r.off; pos < r.end; {
 			n := int(minI64(int64(len(buf)), r.end-pos))
-			if _, err := c.ReadAt(buf[:n], pos); err != nil && err != io.EOF {
-				_ = out.Close()
+			if _, err := in.ReadAt(buf[:n], pos); err != nil && err != io.EOF {
 				return err
 			}
-			if !isAllZero(buf[:n]) {
+			if !skipZeros || !isAllZero(buf[:n]) {
 				if _, err := out.WriteAt(buf[:n], pos); err != nil {
-					_ = out.Close()
 					return err
 				}
 			}
 			pos += int64(n)
 		}
 	}
-	return out.Close()
+	return nil
 }
 
 func isAllZero(b []byte) bool {
@@ -679,21 +687,8 @@ func copySparseFile(src, dst string) error {
 	if err == nil {
 		err = out.Truncate(st.Size())
 	}
-	buf := make([]byte, 1<<20)
-	for _, r := range ranges {
-		if err != nil {
-			break
-		}
-		for pos := r.off; pos < r.end && err == nil; {
-			n := int(minI64(int64(len(buf)), r.end-pos))
-			if _, err = in.ReadAt(buf[:n], pos); err == io.EOF {
-				err = nil
-			}
-			if err == nil {
-				_, err = out.WriteAt(buf[:n], pos)
-			}
-			pos += int64(n)
-		}
+	if err == nil {
+		err = copyStoredRanges(in, out, ranges, false)
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr

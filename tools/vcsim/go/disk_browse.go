@@ -35,10 +35,8 @@ func browseDatastore(c *soapCall) {
 	case *types.SearchDatastoreSubFolders_Task:
 		spec = req.SearchSpec
 	}
-	rec := c.forward()
-	task, ok := diskTaskSucceeded(answerReturnval(rec))
+	rec, task, ok := c.forwardForTask()
 	if !ok {
-		c.send(rec)
 		return
 	}
 	var result types.AnyType

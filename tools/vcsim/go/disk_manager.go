@@ -135,6 +135,20 @@ func existingDisk(f *dsFile, name string) (*diskDescriptor, types.BaseMethodFaul
 	return d, nil
 }
 
+// namedDisk resolves a request's disk "name" (a "[ds] path.vmdk" in datacenter dc) and reads the
+// descriptor of the disk that must exist there.
+func namedDisk(dc *types.ManagedObjectReference, name string) (*dsFile, *diskDescriptor, types.BaseMethodFault) {
+	f, fault := resolveDiskPath(dc, name, "name")
+	if fault != nil {
+		return nil, nil, fault
+	}
+	d, fault := existingDisk(f, name)
+	if fault != nil {
+		return nil, nil, fault
+	}
+	return f, d, nil
+}
+
 var knownDiskTypes = map[string]bool{"thin": true, "preallocated": true, "thick": true, "eagerZeroedThick": true}
 
 func diskSpecOf(spec types.BaseVirtualDiskSpec) (capacityKb int64, adapter, diskType string, fault types.BaseMethodFault) {
@@ -327,11 +341,7 @@ func (m *diskManager) MoveVirtualDiskTask(ctx *simulator.Context, req *types.Mov
 
 func (m *diskManager) ExtendVirtualDiskTask(ctx *simulator.Context, req *types.ExtendVirtualDisk_Task) soap.HasFault {
 	task := simulator.CreateTask(m, "extendVirtualDisk", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-		f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
-		if fault != nil {
-			return nil, fault
-		}
-		d, fault := existingDisk(f, req.Name)
+		f, d, fault := namedDisk(req.Datacenter, req.Name)
 		if fault != nil {
 			return nil, fault
 		}
@@ -355,11 +365,7 @@ func (m *diskManager) ExtendVirtualDiskTask(ctx *simulator.Context, req *types.E
 
 func (m *diskManager) InflateVirtualDiskTask(ctx *simulator.Context, req *types.InflateVirtualDisk_Task) soap.HasFault {
 	task := simulator.CreateTask(m, "inflateVirtualDisk", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-		f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
-		if fault != nil {
-			return nil, fault
-		}
-		d, fault := existingDisk(f, req.Name)
+		f, d, fault := namedDisk(req.Datacenter, req.Name)
 		if fault != nil {
 			return nil, fault
 		}
@@ -376,11 +382,8 @@ func (m *diskManager) InflateVirtualDiskTask(ctx *simulator.Context, req *types.
 
 func (m *diskManager) EagerZeroVirtualDiskTask(ctx *simulator.Context, req *types.EagerZeroVirtualDisk_Task) soap.HasFault {
 	task := simulator.CreateTask(m, "eagerZeroVirtualDisk", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-		f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
+		f, _, fault := namedDisk(req.Datacenter, req.Name)
 		if fault != nil {
-			return nil, fault
-		}
-		if _, fault := existingDisk(f, req.Name); fault != nil {
 			return nil, fault
 		}
 		if err := inflateDisk(f.host); err != nil {
@@ -444,11 +447,8 @@ func datastorePathOf(host string, ds *simulator.Datastore) string {
 
 func (m *diskManager) QueryVirtualDiskInfoTask(ctx *simulator.Context, req *queryVirtualDiskInfoRequest) soap.HasFault {
 	task := simulator.CreateTask(m, "queryVirtualDiskInfo", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-		f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
+		f, _, fault := namedDisk(req.Datacenter, req.Name)
 		if fault != nil {
-			return nil, fault
-		}
-		if _, fault := existingDisk(f, req.Name); fault != nil {
 			return nil, fault
 		}
 		var out ArrayOfVirtualDiskInfo
@@ -561,15 +561,12 @@ func fileFaultWithReason(name, reason string) types.BaseMethodFault {
 // move (the simulator hashed the path).
 func (m *diskManager) QueryVirtualDiskUuid(ctx *simulator.Context, req *types.QueryVirtualDiskUuid) soap.HasFault {
 	body := &methods.QueryVirtualDiskUuidBody{}
-	f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
-	if fault == nil {
-		var d *diskDescriptor
-		if d, fault = existingDisk(f, req.Name); fault == nil {
-			body.Res = &types.QueryVirtualDiskUuidResponse{Returnval: d.DDB["ddb.uuid"]}
-			return body
-		}
+	_, d, fault := namedDisk(req.Datacenter, req.Name)
+	if fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
 	}
-	body.Fault_ = simulator.Fault("", fault)
+	body.Res = &types.QueryVirtualDiskUuidResponse{Returnval: d.DDB["ddb.uuid"]}
 	return body
 }
 
@@ -598,19 +595,17 @@ func (m *diskManager) SetVirtualDiskUuid(ctx *simulator.Context, req *types.SetV
 		body.Fault_ = simulator.Fault("", &types.InvalidArgument{InvalidProperty: "uuid"})
 		return body
 	}
-	f, fault := resolveDiskPath(req.Datacenter, req.Name, "name")
+	f, d, fault := namedDisk(req.Datacenter, req.Name)
 	if fault == nil {
-		var d *diskDescriptor
-		if d, fault = existingDisk(f, req.Name); fault == nil {
-			d.DDB["ddb.uuid"] = u
-			if err := writeDescriptor(f.host, d); err != nil {
-				fault = fileFault(req.Name, err)
-			} else {
-				body.Res = &types.SetVirtualDiskUuidResponse{}
-				return body
-			}
+		d.DDB["ddb.uuid"] = u
+		if err := writeDescriptor(f.host, d); err != nil {
+			fault = fileFault(req.Name, err)
 		}
 	}
-	body.Fault_ = simulator.Fault("", fault)
+	if fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
+	}
+	body.Res = &types.SetVirtualDiskUuidResponse{}
 	return body
 }

@@ -13,7 +13,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -113,20 +112,12 @@ func startDeltas(vm *simulator.VirtualMachine, base map[int32]string) ([]types.B
 }
 
 func createSnapshot(c *soapCall) {
-	req, ok := c.method.Body.(*types.CreateSnapshot_Task)
+	_, vm, ok := vmCall(c, func(r *types.CreateSnapshot_Task) types.ManagedObjectReference { return r.This })
 	if !ok {
-		c.send(c.forward())
 		return
 	}
-	vm := vmOf(req.This)
-	if vm == nil {
-		c.send(c.forward())
-		return
-	}
-	rec := c.forward()
-	task, ok := diskTaskSucceeded(answerReturnval(rec))
+	rec, task, ok := c.forwardForTask()
 	if !ok {
-		c.send(rec)
 		return
 	}
 	snap, _ := task.Info.Result.(types.ManagedObjectReference)
@@ -199,10 +190,8 @@ func revertSnapshot(c *soapCall) {
 		c.send(c.forward())
 		return
 	}
-	rec := c.forward()
-	task, ok := diskTaskSucceeded(answerReturnval(rec))
+	rec, task, ok := c.forwardForTask()
 	if !ok {
-		c.send(rec)
 		return
 	}
 	files := snapshotDiskFiles(*snap)
@@ -296,10 +285,8 @@ func removeSnapshots(c *soapCall) {
 		c.send(c.forward())
 		return
 	}
-	rec := c.forward()
-	task, ok := diskTaskSucceeded(answerReturnval(rec))
+	rec, task, ok := c.forwardForTask()
 	if !ok {
-		c.send(rec)
 		return
 	}
 	var fault types.BaseMethodFault
@@ -424,18 +411,8 @@ func mergeInto(delta, parent string) error {
 		return err
 	}
 	ranges, err := storedRanges(in, dd.capacity())
-	buf := make([]byte, 1<<20)
-	for _, r := range ranges {
-		for pos := r.off; pos < r.end && err == nil; {
-			n := int(minI64(int64(len(buf)), r.end-pos))
-			if _, err = in.ReadAt(buf[:n], pos); err == io.EOF {
-				err = nil
-			}
-			if err == nil {
-				_, err = out.WriteAt(buf[:n], pos)
-			}
-			pos += int64(n)
-		}
+	if err == nil {
+		err = copyStoredRanges(in, out, ranges, false)
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr

@@ -54,6 +54,29 @@ func (c *soapCall) send(rec *httptest.ResponseRecorder) {
 	_, _ = c.w.Write(rec.Body.Bytes())
 }
 
+// forwardForTask lets the simulator answer the call. When the answer names a task that succeeded, it
+// returns the answer (for the caller to send when its file work is done) and the task; otherwise it
+// sends the answer as it is and returns ok == false.
+func (c *soapCall) forwardForTask() (rec *httptest.ResponseRecorder, task *simulator.Task, ok bool) {
+	rec = c.forward()
+	if task, ok = diskTaskSucceeded(answerReturnval(rec)); !ok {
+		c.send(rec)
+	}
+	return rec, task, ok
+}
+
+// vmCall returns the call's body as a *T and the VM that this(body) names. When the body is not a *T
+// or names no VM, it lets the simulator answer the call as it is and returns ok == false.
+func vmCall[T any](c *soapCall, this func(*T) types.ManagedObjectReference) (req *T, vm *simulator.VirtualMachine, ok bool) {
+	if req, ok = c.method.Body.(*T); ok {
+		if vm = vmOf(this(req)); vm != nil {
+			return req, vm, true
+		}
+	}
+	c.send(c.forward())
+	return nil, nil, false
+}
+
 var (
 	diskReturnvalRe = regexp.MustCompile(`<returnval type="([A-Za-z]+)">([^<]+)</returnval>`)
 	answerFaultRe   = regexp.MustCompile(`<detail>\s*<([A-Za-z]+)Fault[ >]`)
@@ -224,9 +247,8 @@ func soapLayer(m *simulator.Model, next http.Handler) http.Handler {
 			return
 		}
 		// The body and method are read once per request for every layer (control.go's soapOf).
-		r, body, name, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, body, name, ok := soapOr400(w, r)
+		if !ok {
 			return
 		}
 		soapHandlersMu.RLock()

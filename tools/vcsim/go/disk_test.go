@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -155,16 +154,7 @@ func TestDeltaReadsThroughAndCopiesOnWrite(t *testing.T) {
 func TestVirtualDiskManagerKeepsContents(t *testing.T) {
 	_, c := testServer(t, "-vm", "1")
 	ctx := context.Background()
-	finder := find.NewFinder(c, true)
-	dc, err := finder.DefaultDatacenter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder.SetDatacenter(dc)
-	ds, err := finder.DefaultDatastore(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dc, ds := defaultPlaces(t, c)
 	m := object.NewVirtualDiskManager(c)
 	wait := func(task *object.Task, err error) error {
 		if err != nil {
@@ -261,16 +251,7 @@ func extendVirtualDisk(ctx context.Context, c *vim25.Client, req *types.ExtendVi
 func TestDisksOnAStandaloneHost(t *testing.T) {
 	_, c := testServer(t, "-model", "esx", "-vm", "1")
 	ctx := context.Background()
-	finder := find.NewFinder(c, true)
-	dc, err := finder.DefaultDatacenter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder.SetDatacenter(dc)
-	ds, err := finder.DefaultDatastore(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	finder, _, ds := defaultPlaces(t, c)
 	m := object.NewVirtualDiskManager(c)
 	// On ESX the datacenter argument may be left out.
 	spec := &types.FileBackedVirtualDiskSpec{VirtualDiskSpec: types.VirtualDiskSpec{DiskType: "eagerZeroedThick", AdapterType: "ide"}, CapacityKb: 2048}
@@ -316,16 +297,7 @@ func TestDisksOnAStandaloneHost(t *testing.T) {
 func TestTheDatastoreBrowserShowsDisksNotExtents(t *testing.T) {
 	_, c := testServer(t, "-vm", "0")
 	ctx := context.Background()
-	finder := find.NewFinder(c, true)
-	dc, err := finder.DefaultDatacenter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder.SetDatacenter(dc)
-	ds, err := finder.DefaultDatastore(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dc, ds := defaultPlaces(t, c)
 	m := object.NewVirtualDiskManager(c)
 	spec := &types.FileBackedVirtualDiskSpec{VirtualDiskSpec: types.VirtualDiskSpec{DiskType: "thin", AdapterType: "paraVirtual"}, CapacityKb: 10 << 20}
 	task, err := m.CreateVirtualDisk(ctx, ds.Path("b/big.vmdk"), dc, spec)

@@ -227,14 +227,8 @@ func destroyVM(vm *simulator.VirtualMachine) {
 
 // reconfigVM refuses shrinking a disk, grows the file of a grown disk, and realizes new disks.
 func reconfigVM(c *soapCall) {
-	req, ok := c.method.Body.(*types.ReconfigVM_Task)
+	req, vm, ok := vmCall(c, func(r *types.ReconfigVM_Task) types.ManagedObjectReference { return r.This })
 	if !ok {
-		c.send(c.forward())
-		return
-	}
-	vm := vmOf(req.This)
-	if vm == nil {
-		c.send(c.forward())
 		return
 	}
 	type growth struct {
@@ -376,14 +370,8 @@ func pointDisk(disk *types.VirtualDisk, host string) {
 // cloneVM fixes up the simulator's clone: the source keeps its devices, and the clone's disks get
 // the contents the disk move type asks for.
 func cloneVM(c *soapCall) {
-	req, ok := c.method.Body.(*types.CloneVM_Task)
+	req, vm, ok := vmCall(c, func(r *types.CloneVM_Task) types.ManagedObjectReference { return r.This })
 	if !ok {
-		c.send(c.forward())
-		return
-	}
-	vm := vmOf(req.This)
-	if vm == nil {
-		c.send(c.forward())
 		return
 	}
 	// The source's disks as the clone must see them: the VM's current disks or the snapshot's.
@@ -526,13 +514,11 @@ func fillClone(clone *simulator.VirtualMachine, req *types.CloneVM_Task, sources
 
 // relocateVM moves a VM's files when the relocation names another datastore.
 func relocateVM(c *soapCall) {
-	req, ok := c.method.Body.(*types.RelocateVM_Task)
+	req, vm, ok := vmCall(c, func(r *types.RelocateVM_Task) types.ManagedObjectReference { return r.This })
 	if !ok {
-		c.send(c.forward())
 		return
 	}
-	vm := vmOf(req.This)
-	if vm == nil || req.Spec.Datastore == nil {
+	if req.Spec.Datastore == nil {
 		c.send(c.forward())
 		return
 	}

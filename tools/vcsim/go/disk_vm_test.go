@@ -31,12 +31,7 @@ type vmFixture struct {
 func newVMFixture(t *testing.T, args ...string) *vmFixture {
 	r, c := testServer(t, append([]string{"-vm", "0", "-ds", "2"}, args...)...)
 	ctx := context.Background()
-	finder := find.NewFinder(c, true)
-	dc, err := finder.DefaultDatacenter(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finder.SetDatacenter(dc)
+	finder, dc := finderAtDatacenter(t, c)
 	folders, err := dc.Folders(ctx)
 	if err != nil {
 		t.Fatal(err)

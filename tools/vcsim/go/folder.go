@@ -58,9 +58,8 @@ func folderLayer(_ *simulator.Model, next http.Handler) http.Handler {
 
 // recordTicket passes an /sdk call through and remembers the tickets that AcquireGenericServiceTicket hands out.
 func recordTicket(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	r, body, method, err := soapOf(r)
-	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
+	r, body, method, ok := soapOr400(w, r)
+	if !ok {
 		return
 	}
 	if method != "AcquireGenericServiceTicket" {

@@ -9,8 +9,34 @@ import (
 	"testing"
 
 	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25"
 )
+
+// finderAtDatacenter finds the simulator's default datacenter and returns a finder set to it.
+func finderAtDatacenter(t *testing.T, c *vim25.Client) (*find.Finder, *object.Datacenter) {
+	t.Helper()
+	finder := find.NewFinder(c, true)
+	dc, err := finder.DefaultDatacenter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder.SetDatacenter(dc)
+	return finder, dc
+}
+
+// defaultPlaces finds the simulator's default datacenter and datastore, and returns a finder set to
+// that datacenter.
+func defaultPlaces(t *testing.T, c *vim25.Client) (*find.Finder, *object.Datacenter, *object.Datastore) {
+	t.Helper()
+	finder, dc := finderAtDatacenter(t, c)
+	ds, err := finder.DefaultDatastore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return finder, dc, ds
+}
 
 // testServer runs the binary's run() in this process with the given flags and returns its ready line
 // and a logged-in client; the server stops at the end of the test.

@@ -164,13 +164,8 @@ func findAllByUUID(req *types.FindAllByUuid) []types.ManagedObjectReference {
 
 func findAllByUUIDLayer(_ *simulator.Model, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, body, method, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, body, method, ok := readSoap(w, r, next, "/sdk")
+		if !ok {
 			return
 		}
 		if method != "FindAllByUuid" {

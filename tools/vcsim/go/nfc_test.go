@@ -34,15 +34,7 @@ func TestStreamOptimizedRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fillDisk(t, src, size)
-	c, err := openDiskChain(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stream bytes.Buffer
-	if err := writeStreamOptimized(&stream, c, "src.vmdk"); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	stream := streamOptimizedOf(t, src, "src.vmdk")
 	if stream.Len() > 1<<20 {
 		t.Fatalf("the stream of a mostly empty disk is %d bytes", stream.Len())
 	}
@@ -168,15 +160,7 @@ func BenchmarkExportStreamOptimized(b *testing.B) {
 // BenchmarkImportStreamOptimized decodes the export of the same disk into a new disk.
 func BenchmarkImportStreamOptimized(b *testing.B) {
 	dir, desc := benchDisk(b)
-	c, err := openDiskChain(desc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var stream bytes.Buffer
-	if err := writeStreamOptimized(&stream, c, "bench.vmdk"); err != nil {
-		b.Fatal(err)
-	}
-	c.Close()
+	stream := streamOptimizedOf(b, desc, "bench.vmdk")
 	dst := filepath.Join(dir, "dst.vmdk")
 	if err := createBaseDisk(dst, 256<<20, "lsiLogic", "thin"); err != nil {
 		b.Fatal(err)
@@ -200,15 +184,7 @@ func TestDecoderSurvivesDamagedStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillDisk(t, src, size)
-	c, err := openDiskChain(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stream bytes.Buffer
-	if err := writeStreamOptimized(&stream, c, "src.vmdk"); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	stream := streamOptimizedOf(t, src, "src.vmdk")
 	good := stream.Bytes()
 	rnd := rand.New(rand.NewSource(3))
 	for i := 0; i < 300; i++ {
@@ -231,4 +207,19 @@ func TestDecoderSurvivesDamagedStreams(t *testing.T) {
 			return nil
 		})
 	}
+}
+
+// streamOptimizedOf encodes the disk whose descriptor is path as a streamOptimized VMDK named name.
+func streamOptimizedOf(tb testing.TB, path, name string) *bytes.Buffer {
+	tb.Helper()
+	c, err := openDiskChain(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	var stream bytes.Buffer
+	if err := writeStreamOptimized(&stream, c, name); err != nil {
+		tb.Fatal(err)
+	}
+	return &stream
 }

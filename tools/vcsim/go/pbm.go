@@ -149,9 +149,8 @@ func pbmLayer(_ *simulator.Model, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r, body, method, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, body, method, ok := soapOr400(w, r)
+		if !ok {
 			return
 		}
 		// The vCenter session passed as the vcSessionCookie header authenticates like the cookie.
@@ -279,9 +278,8 @@ func profileOf(specs []types.BaseVirtualMachineProfileSpec) (string, bool) {
 // recordProfiles passes an /sdk call through and, for calls that name storage profiles, records the
 // associations once the call's task has succeeded.
 func recordProfiles(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	r, body, method, err := soapOf(r)
-	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
+	r, body, method, ok := soapOr400(w, r)
+	if !ok {
 		return
 	}
 	switch method {

@@ -62,13 +62,8 @@ var checks = map[string]check{
 
 func robustnessLayer(_ *simulator.Model, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !(strings.HasPrefix(r.URL.Path, "/sdk") || strings.HasPrefix(r.URL.Path, "/pbm")) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		r, body, method, err := soapOf(r)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
+		r, body, method, ok := readSoap(w, r, next, "/sdk", "/pbm")
+		if !ok {
 			return
 		}
 		if fixed := naiveTime.ReplaceAll(body, []byte(">${1}Z<")); !bytes.Equal(fixed, body) {
@@ -126,17 +121,7 @@ func writeFault(w http.ResponseWriter, fault types.BaseMethodFault, msg string) 
 	if msg == "" {
 		msg = name
 	}
-	var out bytes.Buffer
-	out.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	out.WriteString(`<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`)
-	out.WriteString(`<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>`)
-	_ = vimxml.EscapeText(&out, []byte(msg))
-	out.WriteString(`</faultstring><detail>`)
-	out.Write(detail.Bytes())
-	out.WriteString(`</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`)
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write(out.Bytes())
+	writeFaultEnvelope(w, msg, detail.Bytes())
 }
 
 // reencode writes a fixed request back as a SOAP envelope, with xsi:type on polymorphic values.

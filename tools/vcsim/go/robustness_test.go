@@ -59,14 +59,8 @@ func firstVM(t *testing.T, c *vim25.Client) mo.VirtualMachine {
 	return vm
 }
 
-func reconfig(vmRef types.ManagedObjectReference, changes string) string {
-	return `<ReconfigVM_Task xmlns="urn:vim25"><_this type="VirtualMachine">` + vmRef.Value + `</_this><spec>` + changes + `</spec></ReconfigVM_Task>`
-}
-
-func TestCrashingRequestsBecomeFaults(t *testing.T) {
-	r, c := testServer(t, "-vm", "1", "-cluster", "0")
-	vm := firstVM(t, c)
-	var scsi, disk types.BaseVirtualDevice
+// scsiAndDisk is the last SCSI controller and the last disk among a VM's devices (nil when it has none).
+func scsiAndDisk(vm mo.VirtualMachine) (scsi, disk types.BaseVirtualDevice) {
 	for _, d := range vm.Config.Hardware.Device {
 		switch d.(type) {
 		case types.BaseVirtualSCSIController:
@@ -75,6 +69,17 @@ func TestCrashingRequestsBecomeFaults(t *testing.T) {
 			disk = d
 		}
 	}
+	return scsi, disk
+}
+
+func reconfig(vmRef types.ManagedObjectReference, changes string) string {
+	return `<ReconfigVM_Task xmlns="urn:vim25"><_this type="VirtualMachine">` + vmRef.Value + `</_this><spec>` + changes + `</spec></ReconfigVM_Task>`
+}
+
+func TestCrashingRequestsBecomeFaults(t *testing.T) {
+	r, c := testServer(t, "-vm", "1", "-cluster", "0")
+	vm := firstVM(t, c)
+	scsi, disk := scsiAndDisk(vm)
 	if scsi == nil || disk == nil {
 		t.Fatalf("the VM has no SCSI controller or disk: %#v", vm.Config.Hardware.Device)
 	}
@@ -169,15 +174,7 @@ func TestCrashingRequestsBecomeFaults(t *testing.T) {
 func TestDeviceSpecsAreValidated(t *testing.T) {
 	r, c := testServer(t, "-vm", "1", "-cluster", "0")
 	vm := firstVM(t, c)
-	var scsi, disk types.BaseVirtualDevice
-	for _, d := range vm.Config.Hardware.Device {
-		switch d.(type) {
-		case types.BaseVirtualSCSIController:
-			scsi = d
-		case *types.VirtualDisk:
-			disk = d
-		}
-	}
+	scsi, disk := scsiAndDisk(vm)
 	addDisk := func(controller int32, unit int32) string {
 		return reconfig(vm.Self, `<deviceChange><operation>add</operation><fileOperation>create</fileOperation><device xsi:type="VirtualDisk"><key>-1</key>`+
 			`<backing xsi:type="VirtualDiskFlatVer2BackingInfo"><fileName></fileName><diskMode>persistent</diskMode><thinProvisioned>true</thinProvisioned></backing>`+
