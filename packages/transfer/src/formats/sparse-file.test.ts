@@ -9,6 +9,7 @@ import { tempDir } from '../../test/images.js';
 import { createSparseFileWriteStream } from './sparse-file.js';
 import { createStreamOptimizedDecoder } from './stream-optimized-decoder.js';
 import { createStreamOptimizedEncoder } from './stream-optimized-encoder.js';
+import { isSharedZeros, zeros } from './zero.js';
 
 const { dir, cleanup } = tempDir();
 afterAll(() => cleanup());
@@ -43,6 +44,22 @@ describe('createSparseFileWriteStream', () => {
     expect(back.equals(data)).toBe(true);
     // About 320 KiB hold data; the file system allocates far less than the 4 MiB length.
     expect(statSync(path).blocks * 512).toBeLessThan(data.length / 4);
+  });
+
+  it('stores the shared zero chunks of the converters as holes, between data at unaligned offsets', async () => {
+    const head = randomBytes(5000);
+    const tail = randomBytes(3000);
+    const gap = [...zeros(1_500_000)]; // two views of the shared zero buffer, taken without comparing
+    expect(gap.every(isSharedZeros)).toBe(true);
+    expect(isSharedZeros(Buffer.alloc(16))).toBe(false);
+    const path = join(dir, 'shared-zeros.raw');
+    await pipeline(Readable.from([head, ...gap, tail]), createSparseFileWriteStream(path));
+    const back = readFileSync(path);
+    expect(back.length).toBe(5000 + 1_500_000 + 3000);
+    expect(back.subarray(0, 5000).equals(head)).toBe(true);
+    expect(back.subarray(5000, 1_505_000).every((c) => c === 0)).toBe(true);
+    expect(back.subarray(1_505_000).equals(tail)).toBe(true);
+    expect(statSync(path).blocks * 512).toBeLessThan(1_500_000 / 2);
   });
 
   it('turns a stream-optimized VMDK into a raw file equal to the original disk', async () => {

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { VimAbortError } from '@vmkit/vim';
+import { isSharedZeros } from './zero.js';
 
 /** Options of {@link createSparseFileWriteStream}. */
 export interface SparseFileWriteStreamOptions {
@@ -78,7 +79,7 @@ export function createSparseFileWriteStream(path: string, options: SparseFileWri
   async function store(chunk: Buffer): Promise<void> {
     const at = position;
     position += chunk.length;
-    if (zeroRun(chunk, 0, chunk.length)) {
+    if (isSharedZeros(chunk) || zeroRun(chunk, 0, chunk.length)) {
       if (pendingBytes > 0) await flush();
       return;
     }

@@ -22,6 +22,14 @@ export function* zeros(length: number): Generator<Buffer> {
   }
 }
 
+/**
+ * True when `b` is a view of the shared zero buffer of {@link zeros}: known zeros, no need to compare
+ * them byte by byte (half of a typical disk).
+ */
+export function isSharedZeros(b: Uint8Array): boolean {
+  return b.buffer === SHARED_ZEROS.buffer;
+}
+
 const ZERO_REF = Buffer.alloc(1 << 16);
 
 /** True when every byte of `b` is zero (memcmp against a zero page, 64 KiB at a time). */

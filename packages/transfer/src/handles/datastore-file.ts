@@ -28,6 +28,9 @@ function authOf(auth: FolderAuth): { cookie: string; dispatcher: Dispatcher | un
   return { cookie: auth.ticketCookie, dispatcher: auth.dispatcher };
 }
 
+/** Bytes the progress counter buffers on each side before it pushes back. */
+const COUNTER_BUFFER_BYTES = 256 * 1024;
+
 /** Counts bytes through a stream, reporting progress and checking the total at the end. */
 class Counter extends Transform {
   bytes = 0;
@@ -36,7 +39,9 @@ class Counter extends Transform {
     private readonly onProgress: DatastoreFileOptions['onProgress'],
     private readonly what: string,
   ) {
-    super();
+    // Room for a few of the 64 KiB chunks a socket or a file delivers: with the 16 KiB default every
+    // chunk would fill the buffer, pausing and resuming the source once per chunk.
+    super({ highWaterMark: COUNTER_BUFFER_BYTES });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
