@@ -5,3 +5,5 @@
  */
 export { startFaultProxy } from './fault-proxy.js';
 export type { FaultKind, FaultProxy, FaultProxyOptions, FaultRates, FaultRecord } from './fault-proxy.js';
+export { diskVmConfigSpec, diskVmImportSpec } from './vm-spec.js';
+export type { DiskVmConfigSpec, DiskVmDevice, DiskVmDeviceChange, DiskVmImportSpec, DiskVmOptions } from './vm-spec.js';
