@@ -1,3 +1,4 @@
+import { diskVmImportSpec } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { VimAbortError, type ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,29 +22,7 @@ async function importLease(name: string): Promise<ManagedObjectReference> {
   const pool = (await findInDatacenter(s, 'DC0', 'ResourcePool', 'DC0_C0/Resources'))!;
   const folder = (await findInDatacenter(s, 'DC0', 'Folder', ''))!;
   return s.invoke('ImportVApp', pool, {
-    spec: {
-      _type: 'VirtualMachineImportSpec',
-      configSpec: {
-        name,
-        guestId: 'otherGuest64',
-        files: { vmPathName: '[LocalDS_0]' },
-        deviceChange: [
-          { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } },
-          {
-            operation: 'add',
-            fileOperation: 'create',
-            device: {
-              _type: 'VirtualDisk',
-              key: -1,
-              controllerKey: 1000,
-              unitNumber: 0,
-              capacityInKB: 1024,
-              backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-            },
-          },
-        ],
-      },
-    },
+    spec: diskVmImportSpec({ name, capacityInKB: 1024 }),
     folder,
   });
 }

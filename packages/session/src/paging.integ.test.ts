@@ -1,4 +1,4 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iterateObjects } from './properties.js';
@@ -13,22 +13,10 @@ afterAll(() => sim?.stop());
 
 const connect = () => VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
 
-/** The SOAP methods called while `fn` runs, in order. */
-async function recordCalls<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
-  const calls: string[] = [];
-  const onMessage = (m: unknown) => void calls.push((m as { method: string }).method);
-  subscribe('vmkit:soap:request', onMessage);
-  try {
-    return [await fn(), calls];
-  } finally {
-    unsubscribe('vmkit:soap:request', onMessage);
-  }
-}
-
 describe('paging with RetrievePropertiesEx / ContinueRetrievePropertiesEx', () => {
   it('retrieves 1,000 VMs in pages of 100, each exactly once, equal to one big page', async () => {
     await using s = await connect();
-    const [paged, calls] = await recordCalls(async () => {
+    const [paged, calls] = await recordSoapCalls(async () => {
       const out: string[] = [];
       for await (const o of iterateObjects(s, 'VirtualMachine', ['name'], { pageSize: 100 })) out.push(o.obj.value);
       return out;
@@ -46,7 +34,7 @@ describe('paging with RetrievePropertiesEx / ContinueRetrievePropertiesEx', () =
 
   it('cancels the retrieval when the caller stops early', async () => {
     await using s = await connect();
-    const [seen, calls] = await recordCalls(async () => {
+    const [seen, calls] = await recordSoapCalls(async () => {
       let n = 0;
       for await (const _ of iterateObjects(s, 'VirtualMachine', ['name'], { pageSize: 100 })) if (++n === 150) break;
       return n;

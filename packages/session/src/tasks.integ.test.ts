@@ -1,4 +1,4 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { VimAbortError, VimTimeoutError, type ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,18 +15,6 @@ afterAll(() => sim?.stop());
 
 const connect = () => VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
 
-/** The SOAP methods called while `fn` runs, in order. */
-async function recordCalls<T>(fn: () => Promise<T>): Promise<[T, string[]]> {
-  const calls: string[] = [];
-  const onMessage = (m: unknown) => void calls.push((m as { method: string }).method);
-  subscribe('vmkit:soap:request', onMessage);
-  try {
-    return [await fn(), calls];
-  } finally {
-    unsubscribe('vmkit:soap:request', onMessage);
-  }
-}
-
 describe('waitForTask on asynchronous tasks', () => {
   async function someVm(s: VimSession): Promise<ManagedObjectReference> {
     for await (const o of iterateObjects(s, 'VirtualMachine', ['runtime.powerState'])) {
@@ -41,7 +29,7 @@ describe('waitForTask on asynchronous tasks', () => {
     await sim.control.setTaskDelay(3000);
     try {
       const task = await s.invoke('PowerOffVM_Task', vm);
-      const [err, calls] = await recordCalls(() => waitForTask(s, task, { timeoutMs: 200 }).then(() => undefined, (e: unknown) => e));
+      const [err, calls] = await recordSoapCalls(() => waitForTask(s, task, { timeoutMs: 200 }).then(() => undefined, (e: unknown) => e));
       expect(err).toBeInstanceOf(VimTimeoutError);
       expect(calls).toContain('CancelTask');
       // Whether the server honours it is the task's business (PowerOff is not cancelable on vCenter either).
@@ -72,7 +60,7 @@ describe('waitForTask on asynchronous tasks', () => {
     try {
       const clone = async (onProgress?: () => void) => {
         const task = await s.invoke('CloneVM_Task', vm, { folder: parent, name: `clone-${Date.now()}`, spec: { location: {}, powerOn: false, template: false } });
-        return recordCalls(() => waitForTask(s, task, onProgress === undefined ? {} : { onProgress }));
+        return recordSoapCalls(() => waitForTask(s, task, onProgress === undefined ? {} : { onProgress }));
       };
       const [result, quiet] = await clone();
       expect((result as ManagedObjectReference).type).toBe('VirtualMachine');
@@ -93,7 +81,7 @@ describe('waitForTask on asynchronous tasks', () => {
     await sim.control.setTaskDelay(3000);
     try {
       const task = await s.invoke('PowerOffVM_Task', vm);
-      const [err, calls] = await recordCalls(() => waitForTask(s, task, { signal: AbortSignal.timeout(200) }).then(() => undefined, (e: unknown) => e));
+      const [err, calls] = await recordSoapCalls(() => waitForTask(s, task, { signal: AbortSignal.timeout(200) }).then(() => undefined, (e: unknown) => e));
       expect(err).toBeInstanceOf(VimAbortError);
       expect(calls).toContain('CancelTask');
     } finally {
