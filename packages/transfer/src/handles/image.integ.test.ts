@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DatastoreURL, findDatacenter, findInDatacenter, iterateObjects, VimSession } from '@vmkit/session';
+import { diskVmImportSpec } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import type { vim } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamOptimizedEncoder } from '../formats/stream-optimized-encoder.js';
 import { ChecksumMismatchError } from './checksum.js';
@@ -81,22 +81,7 @@ describe('image transfer', () => {
     const target = async (name: string) => ({
       pool: (await findInDatacenter(session, 'DC0', 'ResourcePool', 'DC0_C0/Resources'))!,
       folder: (await findInDatacenter(session, 'DC0', 'Folder', ''))!,
-      importSpec: {
-        _type: 'VirtualMachineImportSpec',
-        configSpec: {
-          name,
-          guestId: 'otherGuest64',
-          files: { vmPathName: '[LocalDS_0]' },
-          deviceChange: [
-            { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } },
-            {
-              operation: 'add',
-              fileOperation: 'create',
-              device: { _type: 'VirtualDisk', key: -1, controllerKey: 1000, unitNumber: 0, capacityInKB: 1024, backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent' } },
-            },
-          ],
-        },
-      } as vim.VirtualMachineImportSpec,
+      importSpec: diskVmImportSpec({ name, capacityInKB: 1024, thin: false }),
     });
     // A real stream-optimized VMDK of the 1 MiB disk the spec creates (the simulator checks what it gets).
     const raw = Buffer.alloc(1024 * 1024);

@@ -5,15 +5,15 @@
  * with MethodNotFound means the method is missing).
  */
 import { createHash } from 'node:crypto';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFile, rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { findInDatacenter, iterateObjects, retrieveProperties, VimSession } from '@vmkit/session';
+import { diskVmImportSpec, recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import { findFault, InvalidPowerStateError, VimAbortError, type ManagedObjectReference, type vim } from '@vmkit/vim';
+import { findFault, InvalidPowerStateError, VimAbortError, type ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fillRandom } from '../../test/images.js';
 import { createStreamOptimizedDecoder } from '../formats/stream-optimized-decoder.js';
@@ -77,29 +77,7 @@ async function decode(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-const importSpec = (name: string): vim.VirtualMachineImportSpec => ({
-  _type: 'VirtualMachineImportSpec',
-  configSpec: {
-    name,
-    guestId: 'otherGuest64',
-    files: { vmPathName: '[LocalDS_0]' },
-    deviceChange: [
-      { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } as vim.VirtualDevice },
-      {
-        operation: 'add',
-        fileOperation: 'create',
-        device: {
-          _type: 'VirtualDisk',
-          key: -1,
-          controllerKey: 1000,
-          unitNumber: 0,
-          capacityInKB: CAPACITY / 1024,
-          backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-        } as vim.VirtualDevice,
-      },
-    ],
-  },
-});
+const importSpec = (name: string) => diskVmImportSpec({ name, capacityInKB: CAPACITY / 1024 });
 
 /** Imports `raw` as a stream-optimized disk of a new VM. */
 async function importDisk(name: string, raw: Buffer): Promise<ManagedObjectReference> {
@@ -124,19 +102,6 @@ async function leaseState(lease: ManagedObjectReference): Promise<string> {
   }
 }
 
-/** The SOAP methods this client sends while `fn` runs (from the `vmkit:soap:request` channel). */
-async function methodsSentBy(fn: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const onRequest = (m: unknown) => void sent.push((m as { method: string }).method);
-  subscribe('vmkit:soap:request', onRequest);
-  try {
-    await fn();
-  } finally {
-    unsubscribe('vmkit:soap:request', onRequest);
-  }
-  return sent;
-}
-
 const why = () => (hasExportVm ? '' : ' (skipped: the simulator lacks ExportVm)');
 
 describe('exportVmdk', () => {
@@ -146,7 +111,7 @@ describe('exportVmdk', () => {
     const progress: number[] = [];
     let back: Buffer = Buffer.alloc(0);
     let lease: ManagedObjectReference | undefined;
-    const sent = await methodsSentBy(async () => {
+    const [, sent] = await recordSoapCalls(async () => {
       const exported = await exportVmdk(session, vm, { onProgress: (n) => progress.push(n) });
       expect(exported.device.url).not.toContain('*');
       lease = exported.lease;
@@ -163,7 +128,7 @@ describe('exportVmdk', () => {
   it.skipIf(!hasExportVm)(`aborts the lease when the reader stops early or the signal fires${why()}`, async () => {
     const vm = await importDisk('export-aborted', rawDisk(2));
     let earlyLease: ManagedObjectReference | undefined;
-    const sent = await methodsSentBy(async () => {
+    const [, sent] = await recordSoapCalls(async () => {
       const early = await exportVmdk(session, vm);
       earlyLease = early.lease;
       early.stream.destroy();
@@ -182,7 +147,7 @@ describe('exportVmdk', () => {
 
   it.skipIf(!hasExportVm)(`keeps the lease alive with HttpNfcLeaseProgress while a slow reader drains it${why()}`, async () => {
     const vm = await importDisk('export-slow', rawDisk(6));
-    const sent = await methodsSentBy(async () => {
+    const [, sent] = await recordSoapCalls(async () => {
       const exported = await exportVmdk(session, vm, { leaseProgressIntervalMs: 20 });
       for await (const _chunk of exported.stream) await new Promise((r) => setTimeout(r, 10));
     });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { findInDatacenter, iterateObjects, retrieveProperties, VimSession } from '@vmkit/session';
+import { diskVmImportSpec, recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import { findFault, VimAbortError, type ManagedObjectReference, type vim } from '@vmkit/vim';
+import { findFault, VimAbortError, type ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { TransferError } from './errors.js';
@@ -20,29 +20,7 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const spec = (name: string, capacityInKB: number): vim.VirtualMachineImportSpec => ({
-  _type: 'VirtualMachineImportSpec',
-  configSpec: {
-    name,
-    guestId: 'otherGuest64',
-    files: { vmPathName: '[LocalDS_0]' },
-    deviceChange: [
-      { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing' } as vim.VirtualDevice },
-      {
-        operation: 'add',
-        fileOperation: 'create',
-        device: {
-          _type: 'VirtualDisk',
-          key: -1,
-          controllerKey: 1000,
-          unitNumber: 0,
-          capacityInKB,
-          backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-        } as vim.VirtualDevice,
-      },
-    ],
-  },
-});
+const spec = (name: string, capacityInKB: number) => diskVmImportSpec({ name, capacityInKB });
 
 const vmNames = async () => {
   const names: string[] = [];
@@ -58,19 +36,6 @@ async function leaseState(lease: ManagedObjectReference): Promise<string> {
     if (findFault(err, 'ManagedObjectNotFound') !== undefined) return 'gone';
     throw err;
   }
-}
-
-/** The SOAP methods this client sends while `fn` runs (from the `vmkit:soap:request` channel). */
-async function methodsSentBy(fn: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const onRequest = (m: unknown) => void sent.push((m as { method: string }).method);
-  subscribe('vmkit:soap:request', onRequest);
-  try {
-    await fn();
-  } finally {
-    unsubscribe('vmkit:soap:request', onRequest);
-  }
-  return sent;
 }
 
 async function target() {
@@ -121,7 +86,7 @@ describe('importVmdk', () => {
       yield randomBytes(65536);
     }
     const where = await target();
-    const sent = await methodsSentBy(() =>
+    const [, sent] = await recordSoapCalls(() =>
       expect(
         importVmdk(session, { ...where, importSpec: spec('import-aborted', 1024), source: slow(), size: 131072, streamOptimized: false, signal: controller.signal, onLease: (l) => (lease = l) }),
       ).rejects.toBeInstanceOf(VimAbortError),
