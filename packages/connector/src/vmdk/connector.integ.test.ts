@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { findDatacenter, findInDatacenter, iterateObjects, retrieveProperties, VimSession, waitForTask } from '@vmkit/session';
 import { createSparseVmdkReadStream, createStreamOptimizedEncoder, importVmdk } from '@vmkit/transfer';
+import { diskVmImportSpec } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { VimError, type ManagedObjectReference, type vim } from '@vmkit/vim';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -50,29 +51,7 @@ async function makeVolume(bytes: Buffer): Promise<ManagedObjectReference> {
   const name = `volume-${++seq}-${randomBytes(3).toString('hex')}`;
   return importVmdk(admin, {
     ...target,
-    importSpec: {
-      _type: 'VirtualMachineImportSpec',
-      configSpec: {
-        name,
-        guestId: 'otherGuest',
-        files: { vmPathName: '[LocalDS_0]' },
-        deviceChange: [
-          { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } as vim.VirtualDevice },
-          {
-            operation: 'add',
-            fileOperation: 'create',
-            device: {
-              _type: 'VirtualDisk',
-              key: -1,
-              controllerKey: 1000,
-              unitNumber: 0,
-              capacityInKB: bytes.length / 1024,
-              backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-            } as vim.VirtualDevice,
-          },
-        ],
-      },
-    },
+    importSpec: diskVmImportSpec({ name, capacityInKB: bytes.length / 1024 }),
     source: Readable.from([bytes]),
     size: bytes.length,
     streamOptimized: false,

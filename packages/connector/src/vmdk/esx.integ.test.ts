@@ -7,8 +7,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { iterateObjects, VimSession } from '@vmkit/session';
 import { createSparseVmdkReadStream, createStreamOptimizedEncoder, importVmdk } from '@vmkit/transfer';
+import { diskVmImportSpec } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import type { ManagedObjectReference, vim } from '@vmkit/vim';
+import type { ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmdkConnectionInfo } from './connection-info.js';
 import { VmdkConnector } from './connector.js';
@@ -43,22 +44,7 @@ describe('VmdkConnector on ESX', () => {
     const size = 1024 * 1024;
     const vm = await importVmdk(session, {
       pool: pool!,
-      importSpec: {
-        _type: 'VirtualMachineImportSpec',
-        configSpec: {
-          name: 'esx-volume',
-          guestId: 'otherGuest',
-          files: { vmPathName: '[LocalDS_0]' },
-          deviceChange: [
-            { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } as vim.VirtualDevice },
-            {
-              operation: 'add',
-              fileOperation: 'create',
-              device: { _type: 'VirtualDisk', key: -1, controllerKey: 1000, unitNumber: 0, capacityInKB: size / 1024, backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true } } as vim.VirtualDevice,
-            },
-          ],
-        },
-      },
+      importSpec: diskVmImportSpec({ name: 'esx-volume', capacityInKB: size / 1024 }),
       source: Readable.from([randomBytes(size)]),
       size,
       streamOptimized: false,
