@@ -1,3 +1,4 @@
+import { diskVmConfigSpec } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSchema } from './default-schema.js';
@@ -84,30 +85,7 @@ describe('VimClient against the simulator', { timeout: 30_000 }, () => {
     const dsName = (await props(ds, ['name'])).name as string;
     const pool = await client.invoke('FindByInventoryPath', content.searchIndex!, { inventoryPath: 'DC0/host/DC0_C0/Resources' });
     const task = await client.invoke('CreateVM_Task', p.vmFolder as ManagedObjectReference, {
-      config: {
-        name: 'vmkit-integ',
-        guestId: 'otherGuest64',
-        files: { vmPathName: `[${dsName}]` },
-        numCPUs: 1,
-        memoryMB: 64,
-        deviceChange: [
-          // scsiCtlrUnitNumber as govmomi and vCenter's UI set it: the simulator (Go, omitempty) cannot tell
-          // an absent one from 0 and would then see unit 0 as the controller's own.
-          { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } },
-          {
-            operation: 'add',
-            fileOperation: 'create',
-            device: {
-              _type: 'VirtualDisk',
-              key: -1,
-              controllerKey: 1000,
-              unitNumber: 0,
-              capacityInKB: 1024,
-              backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-            },
-          },
-        ],
-      },
+      config: diskVmConfigSpec({ name: 'vmkit-integ', capacityInKB: 1024, datastore: dsName, numCPUs: 1, memoryMB: 64 }),
       pool: pool!,
     });
     expect(task.type).toBe('Task');
