@@ -8,9 +8,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VmdkConnector, type VmdkConnectionInfo } from '@vmkit/connector';
 import { findInDatacenter, VimSession, waitForTask } from '@vmkit/session';
+import { diskVmImportSpec } from '@vmkit/testkit';
 import { exportVmdk, importVmdk } from '@vmkit/transfer';
 import { startSimulator } from '@vmkit/vcsim';
-import type { ManagedObjectReference, vim } from '@vmkit/vim';
+import type { ManagedObjectReference } from '@vmkit/vim';
 import { figure, median } from '../figure.js';
 import type { Suite } from '../suite.js';
 
@@ -27,32 +28,6 @@ function* blocks(size: number): Generator<Buffer> {
     randomFillSync(block, 0, Math.min(64 * 1024, block.length));
     yield block;
   }
-}
-
-function importSpec(name: string, capacity: number): vim.VirtualMachineImportSpec {
-  return {
-    _type: 'VirtualMachineImportSpec',
-    configSpec: {
-      name,
-      guestId: 'otherGuest',
-      files: { vmPathName: '[LocalDS_0]' },
-      deviceChange: [
-        { operation: 'add', device: { _type: 'VirtualLsiLogicController', key: 1000, busNumber: 0, sharedBus: 'noSharing', scsiCtlrUnitNumber: 7 } as vim.VirtualDevice },
-        {
-          operation: 'add',
-          fileOperation: 'create',
-          device: {
-            _type: 'VirtualDisk',
-            key: -1,
-            controllerKey: 1000,
-            unitNumber: 0,
-            capacityInKB: capacity / 1024,
-            backing: { _type: 'VirtualDiskFlatVer2BackingInfo', fileName: '', diskMode: 'persistent', thinProvisioned: true },
-          } as vim.VirtualDevice,
-        },
-      ],
-    },
-  };
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -80,7 +55,7 @@ export const connectorSuite: Suite = {
         folder: (await findInDatacenter(session, 'DC0', 'Folder', ''))!,
       };
       ctx.log('connector: creating a 256 MiB volume');
-      const volume = await importVmdk(session, { ...target, importSpec: importSpec('bench-volume', SIZE), source: Readable.from(blocks(SIZE)), size: SIZE, streamOptimized: false });
+      const volume = await importVmdk(session, { ...target, importSpec: diskVmImportSpec({ name: 'bench-volume', capacityInKB: SIZE / 1024 }), source: Readable.from(blocks(SIZE)), size: SIZE, streamOptimized: false });
       const info: VmdkConnectionInfo = { driver_volume_type: 'vmdk', data: { volume: volume.value, volume_id: 'bench', name: 'bench' } };
       const connector = new VmdkConnector({ session, tmpDir: dir });
       const destroy = async (vm: ManagedObjectReference) => waitForTask(session, await session.invoke('Destroy_Task', vm));
@@ -112,7 +87,7 @@ export const connectorSuite: Suite = {
         let floorVm: ManagedObjectReference | undefined;
         detachFloor.push(
           await timed(async () => {
-            floorVm = await importVmdk(session, { ...target, importSpec: importSpec(`bench-floor-${run}`, SIZE), source: createReadStream(floorFile), size, streamOptimized: true });
+            floorVm = await importVmdk(session, { ...target, importSpec: diskVmImportSpec({ name: `bench-floor-${run}`, capacityInKB: SIZE / 1024 }), source: createReadStream(floorFile), size, streamOptimized: true });
           }),
         );
         await destroy(floorVm!);

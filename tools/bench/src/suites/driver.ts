@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { VimSession, iterateObjects } from '@vmkit/session';
+import { recordSoapCalls } from '@vmkit/testkit';
 import { LocalImageStore, createStreamOptimizedEncoder } from '@vmkit/transfer';
 import { startSimulator } from '@vmkit/vcsim';
 import { VmdkDriver, type Snapshot, type Volume } from '@vmkit/vmdk-driver';
@@ -60,16 +60,9 @@ const cinder: Record<string, { count: number; source: string; how: string }> = {
 
 /** Counts vmkit's SOAP requests (the `vmkit:soap:request` diagnostics channel) and the wall time while `fn` runs. */
 async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; trips: number; ms: number }> {
-  let trips = 0;
-  const onRequest = () => void trips++;
-  subscribe('vmkit:soap:request', onRequest);
   const t0 = performance.now();
-  try {
-    const value = await fn();
-    return { value, trips, ms: performance.now() - t0 };
-  } finally {
-    unsubscribe('vmkit:soap:request', onRequest);
-  }
+  const [value, calls] = await recordSoapCalls(fn);
+  return { value, trips: calls.length, ms: performance.now() - t0 };
 }
 
 /**

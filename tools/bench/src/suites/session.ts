@@ -1,6 +1,6 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { iterateObjects, retrieveProperties, VimSession, waitForTask } from '@vmkit/session';
+import { recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator } from '@vmkit/vcsim';
 import type { ManagedObjectReference, TaskInfo } from '@vmkit/vim';
 import { figure, median } from '../figure.js';
@@ -11,18 +11,8 @@ const OSLO_POLL_INTERVAL_MS = 500;
 
 /** Counts SOAP requests while `fn` runs: all of them, and those that start a task (`Rename_Task`). */
 async function counted<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
-  let n = 0;
-  let renames = 0;
-  const onRequest = (m: unknown) => {
-    n++;
-    if ((m as { method?: string }).method === 'Rename_Task') renames++;
-  };
-  subscribe('vmkit:soap:request', onRequest);
-  try {
-    return [await fn(), n, renames];
-  } finally {
-    unsubscribe('vmkit:soap:request', onRequest);
-  }
+  const [value, calls] = await recordSoapCalls(fn);
+  return [value, calls.length, calls.filter((m) => m === 'Rename_Task').length];
 }
 
 /** oslo.vmware's way: read `info` at a fixed interval until the task is done (first read at once). */
