@@ -68,6 +68,16 @@ describe('parseVmdkDescriptor', () => {
     ]);
   });
 
+  it('ends the text at its first NUL and ignores the bytes after it (qemu-img leaves stale ones there)', () => {
+    const text = 'version=1\nCID=1b\nparentCID=ffffffff\ncreateType="streamOptimized"\nRW 8 SPARSE "d.vmdk"\n';
+    const area = Buffer.alloc(20 * 512);
+    Buffer.from(text).copy(area);
+    Buffer.from('f"\n').copy(area, text.length + 1); // the tail of a longer, earlier text
+    const d = parseVmdkDescriptor(area, { position: 512 });
+    expect(d).toMatchObject({ cid: 0x1b, createType: 'streamOptimized', capacity: 8 });
+    expect(d.extents).toEqual([{ access: 'RW', size: 8, type: 'SPARSE', fileName: 'd.vmdk' }]);
+  });
+
   it.each([
     ['no version', 'createType="vmfs"\nRW 1 VMFS "a"\n', 'bad-descriptor'],
     ['no createType', 'version=1\nRW 1 VMFS "a"\n', 'bad-descriptor'],
@@ -76,7 +86,7 @@ describe('parseVmdkDescriptor', () => {
     ['an unknown extent type', 'version=1\ncreateType="vmfs"\nRW 1 WEIRD "a"\n', 'bad-descriptor'],
     ['an extent without a file', 'version=1\ncreateType="vmfs"\nRW 1 VMFS\n', 'bad-descriptor'],
     ['a stray line', 'version=1\ncreateType="vmfs"\nthis is not a descriptor line\n', 'bad-descriptor'],
-    ['a NUL inside the text', 'version=1\0\ncreateType="vmfs"\n', 'bad-descriptor'],
+    ['a NUL that ends the text before createType', 'version=1\0\ncreateType="vmfs"\n', 'bad-descriptor'],
   ])('refuses %s', (_what, text, reason) => {
     expect(() => parseVmdkDescriptor(text)).toThrow(VmdkFormatError);
     try {

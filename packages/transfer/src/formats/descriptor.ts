@@ -117,7 +117,8 @@ function hex32(text: string): number | undefined {
 /**
  * Parses descriptor text (UTF-8 bytes or a string). Tolerates comments, blank lines, CRLF line ends,
  * quoted and unquoted values, spaces around `=`, and NUL padding after the text (as in embedded
- * descriptors). Requires `version` and `createType`; extent lines must be well-formed.
+ * descriptors). The text ends at its first NUL byte, as qemu reads it; what follows is ignored (qemu-img
+ * leaves stale bytes there). Requires `version` and `createType`; extent lines must be well-formed.
  *
  * @throws VmdkFormatError `bad-descriptor` on a malformed line or a missing entry, `descriptor-too-large`
  *   above 1 MiB.
@@ -128,16 +129,12 @@ export function parseVmdkDescriptor(text: string | Uint8Array, options: ParseVmd
   let bytes: Buffer;
   if (typeof text === 'string') bytes = Buffer.from(text, 'utf8');
   else bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  // The text ends at the first NUL, as qemu reads it (a C string). What follows is the rest of the
+  // reserved area, not part of the descriptor: usually zeros, but when qemu-img rewrites the CID with
+  // fewer hex digits than the one it wrote first, the old text's last bytes stay behind the new NUL
+  // (one qemu-img file in about 250). Requiring zeros there refused valid disks.
   const nul = bytes.indexOf(0);
-  if (nul >= 0) {
-    // Everything after the text must be padding.
-    for (let i = nul; i < bytes.length; i++) {
-      if (bytes[i] !== 0) {
-        throw new VmdkFormatError('bad-descriptor', 'descriptor text contains a NUL byte before its end', { offset: base + nul });
-      }
-    }
-    bytes = bytes.subarray(0, nul);
-  }
+  if (nul >= 0) bytes = bytes.subarray(0, nul);
   if (bytes.length > MAX_DESCRIPTOR_BYTES) {
     throw new VmdkFormatError('descriptor-too-large', `descriptor of ${bytes.length} bytes exceeds ${MAX_DESCRIPTOR_BYTES}`, { offset: base });
   }
