@@ -1,6 +1,6 @@
 import type { Snapshot } from '@vmkit/vmdk-driver';
-import { withBackend } from '../backend.js';
-import type { Command } from '../command.js';
+import { withBackend, type Backend } from '../backend.js';
+import type { Command, CommandContext } from '../command.js';
 import { ConflictError, SnapshotNotFoundError } from '../errors.js';
 import { printDone, printSnapshots } from '../present.js';
 import { toDriverVolume, type VolumeRecord } from '../volumes.js';
@@ -11,8 +11,17 @@ function snapshotOf(v: VolumeRecord, name: string, description?: string): Snapsh
   return { id: name, name, volume: toDriverVolume(v), volumeSize: v.sizeGb, ...(description === undefined ? {} : { description }) };
 }
 
-function requireSnapshot(v: VolumeRecord, name: string): void {
-  if (!v.snapshots.some((s) => s.name === name)) throw new SnapshotNotFoundError(v.name, name);
+/**
+ * Finds the volume `ref` and its snapshot `name` (a SnapshotNotFoundError when it has none), runs `act` on
+ * them, and returns the volume as found.
+ */
+function onSnapshot(ctx: CommandContext, ref: string, name: string, act: (b: Backend, found: VolumeRecord, snapshot: Snapshot) => Promise<unknown>): Promise<VolumeRecord> {
+  return withBackend(ctx, async (b) => {
+    const found = await b.find(ref);
+    if (!found.snapshots.some((s) => s.name === name)) throw new SnapshotNotFoundError(found.name, name);
+    await act(b, found, snapshotOf(found, name));
+    return found;
+  });
 }
 
 const create: Command = {
@@ -54,12 +63,7 @@ const remove: Command = {
   options: {},
   async run(ctx) {
     const [ref, name] = positionals(ctx, ['volume', 'name']);
-    const v = await withBackend(ctx, async (b) => {
-      const found = await b.find(ref!);
-      requireSnapshot(found, name!);
-      await b.driver.deleteSnapshot(snapshotOf(found, name!));
-      return found;
-    });
+    const v = await onSnapshot(ctx, ref!, name!, (b, _found, snapshot) => b.driver.deleteSnapshot(snapshot));
     printDone(ctx.io, ctx.global, { volumeId: v.id, name, deleted: true }, `deleted snapshot ${name!} of volume ${v.name}`);
     return 0;
   },
@@ -72,12 +76,7 @@ const revert: Command = {
   options: {},
   async run(ctx) {
     const [ref, name] = positionals(ctx, ['volume', 'name']);
-    const v = await withBackend(ctx, async (b) => {
-      const found = await b.find(ref!);
-      requireSnapshot(found, name!);
-      await b.driver.revertToSnapshot(toDriverVolume(found), snapshotOf(found, name!));
-      return found;
-    });
+    const v = await onSnapshot(ctx, ref!, name!, (b, found, snapshot) => b.driver.revertToSnapshot(toDriverVolume(found), snapshot));
     printDone(ctx.io, ctx.global, { volumeId: v.id, name, reverted: true }, `reverted volume ${v.name} to snapshot ${name!}`);
     return 0;
   },
