@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { LocalImageStore } from '@vmkit/transfer';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ImageUnacceptableError, InvalidVolumeSpecError } from './errors.js';
-import { validateImage } from './image.js';
+import { stageImage, validateImage } from './image.js';
 
 const info = (properties: Record<string, string>) => ({ size: 1024, properties });
 
@@ -21,4 +28,60 @@ describe('validateImage', () => {
     expect(() => validateImage('i', info({ vmware_disktype: 'raw' }), 'lsiLogic')).toThrow(InvalidVolumeSpecError);
     expect(() => validateImage('i', info({ vmware_adaptertype: 'nvme' }), 'lsiLogic')).toThrow(InvalidVolumeSpecError);
   });
+});
+
+const tools = spawnSync('qemu-img', ['--version']).status === 0 && spawnSync('tar', ['--version']).status === 0;
+
+describe.skipIf(!tools)('stageImage on an OVA (qemu-img and tar)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmkit-driver-stage-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // qemu-img writes the embedded descriptor with one random CID and rewrites it in place with another;
+  // when the second is two or more hex digits shorter, the first text's last bytes stay behind the new
+  // NUL (one qemu-img file in about 250). The OVA image test failed on such a disk ("descriptor text
+  // contains a NUL byte"); here the rewrite is made on purpose.
+  it('unwraps a stream-optimized disk whose descriptor area holds stale bytes after the NUL', async () => {
+    const raw = Buffer.alloc(2 * 1024 * 1024);
+    randomBytes(200_000).copy(raw, 70_000);
+    writeFileSync(join(dir, 'disk.raw'), raw);
+    const members = join(dir, 'members');
+    mkdirSync(members);
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', join(dir, 'disk.raw'), join(members, 'disk1.vmdk')]);
+    const disk = readFileSync(join(members, 'disk1.vmdk'));
+    const area = disk.subarray(512, 21 * 512);
+    const text = area.subarray(0, area.indexOf(0)).toString('latin1');
+    Buffer.from(text.replace(/^CID=[0-9a-f]+$/m, 'CID=fffffffe'), 'latin1').copy(area);
+    const second = Buffer.from(text.replace(/^CID=[0-9a-f]+$/m, 'CID=1b'), 'latin1');
+    second.copy(area);
+    area[second.length] = 0;
+    expect(area[second.length + 1]).not.toBe(0); // stale bytes follow the NUL
+    writeFileSync(join(members, 'disk1.vmdk'), disk);
+    writeFileSync(
+      join(members, 'vm.ovf'),
+      `<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
+  <References><File ovf:id="file1" ovf:href="disk1.vmdk" ovf:size="${disk.length}"/></References>
+  <DiskSection><Info>disks</Info>
+    <Disk ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:capacity="${raw.length}" ovf:capacityAllocationUnits="byte"
+      ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+  </DiskSection>
+  <VirtualSystem ovf:id="vm"><Info>vm</Info></VirtualSystem>
+</Envelope>
+`,
+    );
+    execFileSync('tar', ['-cf', join(dir, 'image.ova'), '-C', members, 'vm.ovf', 'disk1.vmdk']);
+    const store = new LocalImageStore(join(dir, 'store'));
+    const info = await store.sink('ova').write(Readable.from([readFileSync(join(dir, 'image.ova'))]), {
+      disk_format: 'vmdk',
+      container_format: 'ova',
+      vmware_disktype: 'streamOptimized',
+    });
+    const staging = join(dir, 'staging');
+    mkdirSync(staging);
+    const staged = await stageImage(validateImage('ova', info, 'lsiLogic'), store.source('ova'), { tmpDir: staging });
+    expect(staged).toMatchObject({ form: 'streamOptimized', capacity: raw.length });
+    expect(readFileSync(staged.path).equals(disk)).toBe(true);
+    await staged.cleanup();
+    expect(readdirSync(staging)).toEqual([]);
+  }, 30_000);
 });
