@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { findInDatacenter, iterateObjects, retrieveProperties, VimSession } from '@vmkit/session';
+import { findInDatacenter, iterateObjects, VimSession } from '@vmkit/session';
 import { diskVmImportSpec, recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { findFault, InvalidPowerStateError, VimAbortError, type ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fillRandom } from '../../test/images.js';
+import { leaseState } from '../../test/lease.js';
 import { createStreamOptimizedDecoder } from '../formats/stream-optimized-decoder.js';
 import { createStreamOptimizedEncoder } from '../formats/stream-optimized-encoder.js';
 import { TransferError } from './errors.js';
@@ -92,16 +93,6 @@ async function importDisk(name: string, raw: Buffer): Promise<ManagedObjectRefer
   });
 }
 
-/** The lease's state, or `gone` when the server no longer knows it. */
-async function leaseState(lease: ManagedObjectReference): Promise<string> {
-  try {
-    return (await retrieveProperties(session, lease, ['state'])).state as string;
-  } catch (err) {
-    if (findFault(err, 'ManagedObjectNotFound') !== undefined) return 'gone';
-    throw err;
-  }
-}
-
 const why = () => (hasExportVm ? '' : ' (skipped: the simulator lacks ExportVm)');
 
 describe('exportVmdk', () => {
@@ -122,7 +113,7 @@ describe('exportVmdk', () => {
     expect(back.length).toBe(raw.length);
     expect(back.equals(raw)).toBe(true);
     expect(progress.length).toBeGreaterThan(0);
-    expect(await leaseState(lease!)).toBe('done');
+    expect(await leaseState(session, lease!)).toBe('done');
   }, 60_000);
 
   it.skipIf(!hasExportVm)(`aborts the lease when the reader stops early or the signal fires${why()}`, async () => {
@@ -136,13 +127,13 @@ describe('exportVmdk', () => {
     });
     expect(sent).toContain('HttpNfcLeaseAbort');
     expect(sent).not.toContain('HttpNfcLeaseComplete');
-    expect(await leaseState(earlyLease!)).toBe('error');
+    expect(await leaseState(session, earlyLease!)).toBe('error');
 
     const controller = new AbortController();
     const aborted = await exportVmdk(session, vm, { signal: controller.signal });
     controller.abort();
     await expect(decode(aborted.stream)).rejects.toBeInstanceOf(VimAbortError);
-    expect(await leaseState(aborted.lease)).toBe('error');
+    expect(await leaseState(session, aborted.lease)).toBe('error');
   }, 60_000);
 
   it.skipIf(!hasExportVm)(`keeps the lease alive with HttpNfcLeaseProgress while a slow reader drains it${why()}`, async () => {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { findInDatacenter, iterateObjects, retrieveProperties, VimSession } from '@vmkit/session';
+import { findInDatacenter, iterateObjects, VimSession } from '@vmkit/session';
 import { diskVmImportSpec, recordSoapCalls } from '@vmkit/testkit';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import { findFault, VimAbortError, type ManagedObjectReference } from '@vmkit/vim';
+import { VimAbortError, type ManagedObjectReference } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaseState } from '../../test/lease.js';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { TransferError } from './errors.js';
 import { deviceUrlFor, importVmdk } from './vmdk-import.js';
@@ -27,16 +28,6 @@ const vmNames = async () => {
   for await (const o of iterateObjects(session, 'VirtualMachine', ['name'])) names.push(o.props.name as string);
   return names;
 };
-
-/** The lease's state, or `gone` when the server dropped it (govmomi's simulator forgets ended leases). */
-async function leaseState(lease: ManagedObjectReference): Promise<string> {
-  try {
-    return (await retrieveProperties(session, lease, ['state'])).state as string;
-  } catch (err) {
-    if (findFault(err, 'ManagedObjectNotFound') !== undefined) return 'gone';
-    throw err;
-  }
-}
 
 async function target() {
   return {
@@ -96,7 +87,7 @@ describe('importVmdk', () => {
     expect(await vmNames()).not.toContain('import-aborted');
     expect(lease?.type).toBe('HttpNfcLease');
     // vCenter keeps an aborted lease in state "error"; the simulator drops it. Either way not "done".
-    expect(['error', 'gone']).toContain(await leaseState(lease!));
+    expect(['error', 'gone']).toContain(await leaseState(session, lease!));
   });
 
   it('fails typed with the server status and detail, and leaves no VM, when the bytes are not a stream-optimized VMDK', async () => {
