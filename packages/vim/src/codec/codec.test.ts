@@ -171,6 +171,52 @@ describe('decoder', () => {
     );
   });
 
+  it('reads numbers and booleans the same whether their text comes whole, in pieces, with padding or with references', () => {
+    const val = (type: string, text: string) => `<propSet><name>p</name><val xsi:type="xsd:${type}">${text}</val></propSet>`;
+    const cases: [string, string, unknown][] = [
+      ['int', '12', 12],
+      ['int', '-0', -0],
+      ['int', ' 7\n', 7],
+      ['int', '+5', 5],
+      ['int', '&#x31;2', 12],
+      ['int', '<![CDATA[3]]>4', 34],
+      ['long', '-123456789012345', -123456789012345],
+      ['long', '9007199254740991', 9007199254740991],
+      ['short', '-32768', -32768],
+      ['byte', '127', 127],
+      ['boolean', 'true', true],
+      ['boolean', 'false', false],
+      ['boolean', ' 1 ', true],
+      ['boolean', 'f&#x61;lse', false],
+    ];
+    const xml = env(
+      `<RetrievePropertiesExResponse><returnval><objects><obj type="VirtualMachine">vm-1</obj>${cases.map(([t, x]) => val(t, x)).join('')}</objects></returnval></RetrievePropertiesExResponse>`,
+    );
+    const { ResponseDecoder } = decoderModule;
+    for (let piece = 1; piece <= 40; piece++) {
+      const dec = new ResponseDecoder(schema, 'RetrievePropertiesEx');
+      for (let at = 0; at < xml.length; at += piece) dec.write(xml.slice(at, at + piece));
+      const r = dec.end() as { objects: { propSet: { val: unknown }[] }[] };
+      expect(r.objects[0]!.propSet.map((p) => p.val)).toEqual(cases.map((c) => c[2]));
+    }
+    for (const [type, text] of [['byte', '128'], ['short', '32768'], ['int', '2147483648'], ['long', '9007199254740993'], ['int', '1.5'], ['boolean', 'yes']]) {
+      const bad = env(`<RetrievePropertiesExResponse><returnval><objects><obj type="VirtualMachine">vm-1</obj>${val(type!, text!)}</objects></returnval></RetrievePropertiesExResponse>`);
+      const messages = [1, 3, bad.length].map((piece) => {
+        const dec = new ResponseDecoder(schema, 'RetrievePropertiesEx');
+        try {
+          for (let at = 0; at < bad.length; at += piece) dec.write(bad.slice(at, at + piece));
+          dec.end();
+          return 'decoded';
+        } catch (err) {
+          expect(err).toBeInstanceOf(VimResponseError);
+          return (err as Error).message;
+        }
+      });
+      expect(messages[0]).not.toBe('decoded');
+      expect(new Set(messages).size).toBe(1);
+    }
+  });
+
   it('turns SOAP faults into typed errors that know their ancestry', () => {
     const fault = (type: string, extra = '') =>
       env(`<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>it failed</faultstring><detail><${type}Fault xsi:type="${type}">${extra}</${type}Fault></detail></soapenv:Fault>`);

@@ -181,4 +181,19 @@ describe('malformed responses', () => {
     },
     60_000,
   );
+
+  it(
+    'takes linear time on white space between many elements in one large piece',
+    () => {
+      // 40 000 objects, pretty-printed, and no '&' anywhere: each run of white space is checked for
+      // references without scanning the rest of the piece again.
+      const start = retrieve.indexOf('<objects>');
+      const end = retrieve.lastIndexOf('</returnval>');
+      const one = retrieve.slice(start, end).replace(/></g, '>\n  <').replace(/&[^;]*;/g, '');
+      const xml = retrieve.slice(0, start) + one.repeat(40_000) + retrieve.slice(end);
+      const r = decodeResponse(defaultSchema, 'RetrievePropertiesEx', xml) as { objects: unknown[] };
+      expect(r.objects).toHaveLength(40_000);
+    },
+    60_000,
+  );
 });
