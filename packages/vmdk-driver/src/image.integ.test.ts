@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { LocalImageStore, TransferSizeMismatchError, ChecksumMismatchError } from '@vmkit/transfer';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backingOf, digest, inventory, startFixture } from '../test/fixture.js';
+import { packOva } from '../test/ova.js';
 import { ImageUnacceptableError, type Volume } from './index.js';
 
 const MiB = 1024 * 1024;
@@ -92,21 +93,7 @@ describe('copy_image_to_volume and copy_volume_to_image', () => {
     const ovaDir = join(dir, 'ova');
     execFileSync('mkdir', ['-p', ovaDir]);
     execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', rawPath, join(ovaDir, 'disk1.vmdk')]);
-    const size = readFileSync(join(ovaDir, 'disk1.vmdk')).length;
-    writeFileSync(
-      join(ovaDir, 'vm.ovf'),
-      `<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
-  <References><File ovf:id="file1" ovf:href="disk1.vmdk" ovf:size="${size}"/></References>
-  <DiskSection><Info>disks</Info>
-    <Disk ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:capacity="${raw.length}" ovf:capacityAllocationUnits="byte"
-      ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
-  </DiskSection>
-  <VirtualSystem ovf:id="vm"><Info>vm</Info></VirtualSystem>
-</Envelope>
-`,
-    );
-    execFileSync('tar', ['-cf', join(dir, 'image.ova'), '-C', ovaDir, 'vm.ovf', 'disk1.vmdk']);
+    packOva(ovaDir, join(dir, 'image.ova'), raw.length);
     await store.sink('img-ova').write(Readable.from([readFileSync(join(dir, 'image.ova'))]), { disk_format: 'vmdk', container_format: 'ova', vmware_disktype: 'streamOptimized' });
     const v = vol({ size: 1 });
     await driver.copyImageToVolume(v, 'img-ova', store.source('img-ova'));

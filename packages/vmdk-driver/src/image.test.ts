@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalImageStore } from '@vmkit/transfer';
 import { afterAll, describe, expect, it } from 'vitest';
+import { packOva } from '../test/ova.js';
 import { ImageUnacceptableError, InvalidVolumeSpecError } from './errors.js';
 import { stageImage, validateImage } from './image.js';
 
@@ -56,20 +57,7 @@ describe.skipIf(!tools)('stageImage on an OVA (qemu-img and tar)', () => {
     area[second.length] = 0;
     expect(area[second.length + 1]).not.toBe(0); // stale bytes follow the NUL
     writeFileSync(join(members, 'disk1.vmdk'), disk);
-    writeFileSync(
-      join(members, 'vm.ovf'),
-      `<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
-  <References><File ovf:id="file1" ovf:href="disk1.vmdk" ovf:size="${disk.length}"/></References>
-  <DiskSection><Info>disks</Info>
-    <Disk ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:capacity="${raw.length}" ovf:capacityAllocationUnits="byte"
-      ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
-  </DiskSection>
-  <VirtualSystem ovf:id="vm"><Info>vm</Info></VirtualSystem>
-</Envelope>
-`,
-    );
-    execFileSync('tar', ['-cf', join(dir, 'image.ova'), '-C', members, 'vm.ovf', 'disk1.vmdk']);
+    packOva(members, join(dir, 'image.ova'), raw.length);
     const store = new LocalImageStore(join(dir, 'store'));
     const info = await store.sink('ova').write(Readable.from([readFileSync(join(dir, 'image.ova'))]), {
       disk_format: 'vmdk',
