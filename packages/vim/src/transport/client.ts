@@ -86,9 +86,6 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** The least number of bytes of an answer turned into text and decoded at once (the last piece excepted). */
-const PIECE_BYTES = 256 * 1024;
-
 /** The schema's API version: what the client speaks to newer servers. */
 export const SCHEMA_API_VERSION = '6.7.1';
 
@@ -305,23 +302,11 @@ export class VimClient {
       const decoder = new ResponseDecoder(this.schema, method, this.limits);
       const text = new Utf8Pieces();
       let received = 0;
-      // The socket's pieces (~64 KiB) are decoded in groups of at least PIECE_BYTES: a string that large
-      // is made outside V8's young generation, so the garbage collector does not copy it while the
-      // decoded strings cut from it keep it alive.
-      let held: Uint8Array[] = [];
-      let heldBytes = 0;
       try {
         for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           received += chunk.byteLength;
-          held.push(chunk);
-          heldBytes += chunk.byteLength;
-          if (heldBytes >= PIECE_BYTES) {
-            decoder.write(text.decode(held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes)));
-            held = [];
-            heldBytes = 0;
-          }
+          decoder.write(text.decode(chunk));
         }
-        if (heldBytes > 0) decoder.write(text.decode(Buffer.concat(held, heldBytes)));
         text.end();
       } catch (err) {
         res.body.destroy();
