@@ -4,6 +4,7 @@
 // before decoding (after the schema is warm) and the peak.
 //
 //   node dist/suites/vim-rss-child.js <response.xml>
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
 import { decodeResponse, defaultSchema, ResponseDecoder } from '@vmkit/vim';
 
@@ -19,11 +20,21 @@ decodeResponse(
 const MiB = 1024 * 1024;
 const baseline = process.memoryUsage.rss() / MiB;
 const decoder = new ResponseDecoder(defaultSchema, 'RetrievePropertiesEx');
-const text = new TextDecoder('utf-8', { fatal: true });
+// As the transport does: each piece cut after its last whole character, checked to be UTF-8 and turned
+// into text (the bytes of a character cut in two go with the next piece).
+let carry: Buffer | undefined;
 for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
-  decoder.write(text.decode(chunk as Buffer, { stream: true }));
+  const bytes = carry === undefined ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
+  let end = bytes.length;
+  while (end > 0 && bytes.length - end < 3 && (bytes[end - 1]! & 0xc0) === 0x80) end--;
+  if (end > 0 && bytes[end - 1]! >= 0xc0) end--;
+  else if (end < bytes.length) end = bytes.length;
+  carry = end < bytes.length ? Buffer.from(bytes.subarray(end)) : undefined;
+  const piece = bytes.subarray(0, end);
+  if (!isUtf8(piece)) throw new Error('the response is not UTF-8');
+  decoder.write(piece.toString('utf8'));
 }
-decoder.write(text.decode());
+if (carry !== undefined) throw new Error('the response ends inside a character');
 const result = decoder.end() as { objects: unknown[] };
 const peak = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
 process.stdout.write(

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -181,12 +182,20 @@ async function govmomiPeer(): Promise<string> {
   return binary;
 }
 
-/** Decodes a response the way the transport does: UTF-8 pieces of 64 KiB into the streaming decoder. */
+/**
+ * Decodes a response the way the transport does (packages/vim/src/transport/client.ts): pieces of 64 KiB
+ * cut after a whole character, each checked to be UTF-8 and turned into text, into the streaming decoder.
+ */
 function decodeLikeTransport(body: Buffer): { objects: unknown[] } {
   const decoder = new ResponseDecoder(defaultSchema, 'RetrievePropertiesEx');
-  const text = new TextDecoder('utf-8', { fatal: true });
-  for (let at = 0; at < body.length; at += 65536) decoder.write(text.decode(body.subarray(at, at + 65536), { stream: true }));
-  decoder.write(text.decode());
+  for (let at = 0; at < body.length; ) {
+    let end = Math.min(at + 65536, body.length);
+    while (end < body.length && (body[end]! & 0xc0) === 0x80) end--;
+    const piece = body.subarray(at, end);
+    if (!isUtf8(piece)) throw new Error('the response is not UTF-8');
+    decoder.write(piece.toString('utf8'));
+    at = end;
+  }
   return decoder.end() as { objects: unknown[] };
 }
 
