@@ -12,7 +12,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,16 +69,20 @@ func moveSnapshotRecords(from, to string) {
 
 var deltaSuffix = regexp.MustCompile(`-\d{6}$`)
 
-// nextDeltaName is the next free "stem-00000N.vmdk" next to a disk.
-func nextDeltaName(host string) string {
-	stem := deltaSuffix.ReplaceAllString(strings.TrimSuffix(host, ".vmdk"), "")
+// createNextDelta creates a delta on top of parent under the first free "stem-00000N.vmdk" next to
+// it and returns its name. Picking and creating are one step: createDeltaDisk makes the delta's extent
+// with O_EXCL, so of two callers that pick the same name one gets it and the other moves on to the
+// next (a look for a free name followed by a create let both take it).
+func createNextDelta(parent, datastoreRoot string) (string, error) {
+	stem := deltaSuffix.ReplaceAllString(strings.TrimSuffix(parent, ".vmdk"), "")
 	for i := 1; ; i++ {
 		name := fmt.Sprintf("%s-%06d.vmdk", stem, i)
-		if _, err := os.Lstat(name); os.IsNotExist(err) {
-			if _, err := os.Lstat(deltaName(name)); os.IsNotExist(err) {
-				return name
-			}
+		err := createDeltaDisk(name, parent, datastoreRoot)
+		var taken *errExists
+		if errors.As(err, &taken) || errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		return name, err
 	}
 }
 
@@ -98,8 +104,8 @@ func startDeltas(vm *simulator.VirtualMachine, base map[int32]string) ([]types.B
 		if ds == nil {
 			return nil, nil, &types.FileNotFound{FileFault: types.FileFault{File: d.backing.FileName}}
 		}
-		delta := nextDeltaName(parent)
-		if err := createDeltaDisk(delta, parent, ds.Info.GetDatastoreInfo().Url); err != nil {
+		delta, err := createNextDelta(parent, ds.Info.GetDatastoreInfo().Url)
+		if err != nil {
 			for _, m := range made {
 				_ = deleteDiskFiles(m)
 			}
@@ -116,6 +122,7 @@ func createSnapshot(c *soapCall) {
 	if !ok {
 		return
 	}
+	defer lockVMOps(vm)()
 	rec, task, ok := c.forwardForTask()
 	if !ok {
 		return
@@ -190,6 +197,7 @@ func revertSnapshot(c *soapCall) {
 		c.send(c.forward())
 		return
 	}
+	defer lockVMOps(vm)()
 	rec, task, ok := c.forwardForTask()
 	if !ok {
 		return
@@ -285,6 +293,7 @@ func removeSnapshots(c *soapCall) {
 		c.send(c.forward())
 		return
 	}
+	defer lockVMOps(vm)()
 	rec, task, ok := c.forwardForTask()
 	if !ok {
 		return

@@ -33,6 +33,31 @@ func init() {
 	handleSoap("RelocateVM_Task", relocateVM)
 }
 
+// vmOps serialises, per VM, the calls of this layer that read or replace a VM's devices around the
+// simulator's handler (clone, reconfigure, relocate, the snapshot methods), as vCenter runs one such
+// task on a VM at a time. The simulator's CloneVM_Task edits the source's device objects in place and
+// hands the same objects to the clone; cloneVM puts copies back afterwards, and without this lock a
+// second clone of the same VM in between saw (and cloned, and "restored") the first clone's devices:
+// two clones then shared one disk path, and filling it failed with FileAlreadyExists.
+var vmOps = struct {
+	sync.Mutex
+	locks map[types.ManagedObjectReference]*sync.Mutex
+}{locks: map[types.ManagedObjectReference]*sync.Mutex{}}
+
+// lockVMOps takes the VM's lock of this layer (never one of the simulator's) and returns its release.
+// A caller holds at most one such lock at a time.
+func lockVMOps(vm *simulator.VirtualMachine) func() {
+	vmOps.Lock()
+	mu, ok := vmOps.locks[vm.Self]
+	if !ok {
+		mu = &sync.Mutex{}
+		vmOps.locks[vm.Self] = mu
+	}
+	vmOps.Unlock()
+	mu.Lock()
+	return mu.Unlock
+}
+
 // diskInternalContext is the context of the file layer's own calls into simulator handlers.
 func diskInternalContext() *simulator.Context {
 	return &simulator.Context{
@@ -231,6 +256,7 @@ func reconfigVM(c *soapCall) {
 	if !ok {
 		return
 	}
+	defer lockVMOps(vm)()
 	type growth struct {
 		file     string
 		capacity int64
@@ -374,6 +400,9 @@ func cloneVM(c *soapCall) {
 	if !ok {
 		return
 	}
+	// Held from reading the source's devices until they are put back; filling the clone's disks
+	// needs only the clone's lock.
+	unlock := lockVMOps(vm)
 	// The source's disks as the clone must see them: the VM's current disks or the snapshot's.
 	sources := map[types.BaseVirtualDevice]string{} // the source's device object -> host path of its disk
 	var saved []types.BaseVirtualDevice
@@ -404,12 +433,14 @@ func cloneVM(c *soapCall) {
 		}
 	})
 	if fault != nil {
+		unlock()
 		c.answerFailedTask(vm, "cloneVm", fault)
 		return
 	}
 	rec := c.forward()
 	// Whatever happened, the source keeps its own devices (the simulator edited the shared ones).
 	simulator.Map.WithLock(vm, func() { setDevices(vm, saved) })
+	unlock()
 	task, ok := diskTaskSucceeded(answerReturnval(rec))
 	if !ok {
 		c.send(rec)
@@ -518,6 +549,7 @@ func relocateVM(c *soapCall) {
 	if !ok {
 		return
 	}
+	defer lockVMOps(vm)()
 	if req.Spec.Datastore == nil {
 		c.send(c.forward())
 		return
