@@ -135,11 +135,19 @@ describe('the linked-clone base (Nova image user)', () => {
     expect(base).toHaveLength(1);
     expect(base[0]!.folder).toBe('OpenStack/Images');
     expect(base[0]!.snapshots).toEqual(['base']);
+    const baseDisk = base[0]!.disks[0]!.parent; // the base's running delta sits on the snapshot's file
+    expect(baseDisk).toBeDefined();
+    const paths = new Set<string>();
     for (const v of [a, b, c]) {
       const vb = inv.vms.find((x) => x.instanceUuid === v.id)!;
       expect(vb).toMatchObject({ name: `volume-${v.id}`, volumeId: v.id, folder: 'OpenStack/Project (pi)/Volumes' });
       expect(vb.disks[0]!.capacity).toBe(GiB);
+      // Its own delta, in its own folder, on the base's snapshot (concurrent clones once shared one).
+      expect(vb.disks[0]!.path).toContain(`] volume-${v.id}/`);
+      expect(vb.disks[0]!.parent).toBe(baseDisk);
+      paths.add(vb.disks[0]!.path);
     }
+    expect(paths.size).toBe(3);
     await expectVolumeHolds(b, raw);
 
     // Without the linked clone type the image is copied in full, as before.
