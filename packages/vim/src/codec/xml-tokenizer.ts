@@ -54,8 +54,6 @@ export class XmlTokenizer {
   /** Pieces that arrived while markup was incomplete and could not have completed it. */
   private pending: string[] = [];
   private pendingLength = 0;
-  /** Where the next '&' at or after the last text is in buf: -1 for none, -2 when not looked for yet. */
-  private ampAt = -2;
 
   constructor(
     private readonly handler: XmlHandler,
@@ -179,7 +177,6 @@ export class XmlTokenizer {
     const buf = this.buf;
     const len = buf.length;
     let pos = this.pos;
-    this.ampAt = -2;
     while (pos < len) {
       this.pos = pos; // so that a handler's error reports where it is
       const lt = buf.indexOf('<', pos);
@@ -392,18 +389,20 @@ export class XmlTokenizer {
   }
 
   private emitText(buf: string, from: number, to: number): void {
-    // The next '&' is looked for once per stretch of the piece, not once per text (which would scan
-    // the rest of a piece without one again and again).
-    let amp = this.ampAt;
-    if (amp !== -1 && amp < from) amp = this.ampAt = buf.indexOf('&', from);
-    const plain = amp < 0 || amp >= to;
     if (!this.handler.acceptsText()) {
-      // Still refuse what would be refused if it mattered: markup characters in the wrong place.
-      if (!plain) this.decodeEntities(buf.slice(from, to), from);
+      // Still refuse what would be refused if it mattered: markup characters in the wrong place. The
+      // '&' is looked for within the text only (a search of the piece from here would scan the rest
+      // of it again for every run of white space between elements).
+      for (let i = from; i < to; i++) {
+        if (buf.charCodeAt(i) === 38 /* & */) {
+          this.decodeEntities(buf.slice(from, to), from);
+          break;
+        }
+      }
       return;
     }
     const raw = buf.slice(from, to);
-    this.handler.text(plain ? raw : this.decodeEntities(raw, from));
+    this.handler.text(raw.includes('&') ? this.decodeEntities(raw, from) : raw);
   }
 
   private decodeEntities(raw: string, at: number): string {
