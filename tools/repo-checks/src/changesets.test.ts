@@ -42,9 +42,10 @@ describe('changesets', () => {
     const releases = (m?.[1] ?? '').split('\n').filter((l) => l.trim() !== '');
     expect(releases.length).toBeGreaterThan(0);
     for (const line of releases) {
-      const r = /^"([^"]+)": (major|minor|patch)$/.exec(line.trim());
+      // YAML front matter: the package name quoted either way, as changesets itself accepts.
+      const r = /^(["'])([^"']+)\1: (major|minor|patch)$/.exec(line.trim());
       expect(r, `"${line}" is "<package>": major|minor|patch`).not.toBeNull();
-      expect(published.has(r?.[1] ?? ''), `${r?.[1]} is a published workspace`).toBe(true);
+      expect(published.has(r?.[2] ?? ''), `${r?.[2]} is a published workspace`).toBe(true);
     }
     expect((m?.[2] ?? '').trim().length, 'a summary').toBeGreaterThan(20);
   });
