@@ -63,6 +63,7 @@ export type {
   RoundTrip,
   SoapCall,
   VimClientOptions,
+  VimConnectOptions,
 } from './transport/client.js';
 export { PBM_SERVICE_INSTANCE, PbmClient } from './transport/pbm.js';
 export { soapErrorChannel, soapRequestChannel, soapResponseChannel } from './transport/observe.js';

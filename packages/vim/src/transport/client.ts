@@ -81,10 +81,26 @@ export interface VimClientOptions {
   schema?: Schema;
 }
 
+/**
+ * How a {@link VimClient}'s own agent opens connections: for transfers that open connections of their
+ * own to the same server (and must verify it exactly as the client does).
+ */
+export interface VimConnectOptions {
+  /** False only when the client was created with `insecure`. */
+  readonly rejectUnauthorized: boolean;
+  /** The CA certificate(s) the client trusts, when given; else the system's. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** Connect timeout in milliseconds. */
+  readonly connectTimeoutMs: number;
+}
+
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
 }
+
+/** Connect timeout of the client's own agent when none is given. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 /** The schema's API version: what the client speaks to newer servers. */
 export const SCHEMA_API_VERSION = '6.7.1';
@@ -150,6 +166,11 @@ export class VimClient {
   readonly schema: Schema;
   /** The keep-alive dispatcher, for transfers that should share its TLS settings. */
   readonly dispatcher: Dispatcher;
+  /**
+   * How the client's own agent connects (TLS verification, trusted CAs, connect timeout), or undefined
+   * when the client was given a dispatcher, whose settings it cannot know.
+   */
+  readonly connectOptions: VimConnectOptions | undefined;
   private readonly encoder: RequestEncoder;
   private readonly limits: DecodeOptions;
   private readonly requestTimeoutMs: number;
@@ -165,6 +186,13 @@ export class VimClient {
     this.schema = schema;
     this.dispatcher = dispatcher;
     this.ownsDispatcher = owns;
+    this.connectOptions = owns
+      ? {
+          rejectUnauthorized: options.insecure !== true,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+          connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        }
+      : undefined;
     this.encoder = new RequestEncoder(schema);
     this.limits = options.limits ?? {};
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30 * 60_000;
@@ -186,7 +214,7 @@ export class VimClient {
       options.dispatcher ??
       new Agent({
         connections: options.connections ?? 10,
-        connectTimeout: options.connectTimeoutMs ?? 30_000,
+        connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         keepAliveTimeout: 60_000,
         connect: {
           rejectUnauthorized: options.insecure !== true,
