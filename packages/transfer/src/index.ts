@@ -134,6 +134,10 @@ export type { OpenOvaDiskOptions } from './formats/ova.js';
 export { openDatastoreFile } from './handles/datastore-file.js';
 /** Writes a datastore file over HTTP `/folder` with PUT, streaming with backpressure. */
 export { writeDatastoreFile } from './handles/datastore-file.js';
+/** Downloads a datastore file over HTTP `/folder` into a local file (renamed into place when complete), through reused buffers. */
+export { downloadDatastoreFile } from './handles/datastore-file.js';
+/** Options and result of {@link downloadDatastoreFile}. */
+export type { DownloadDatastoreFileOptions, DownloadResult } from './handles/datastore-file.js';
 /** Deletes a datastore file over HTTP `/folder` with DELETE. */
 export { deleteDatastoreFile } from './handles/datastore-file.js';
 /** How a `/folder` request authenticates (session cookie or generic service ticket), and the handles' options. */

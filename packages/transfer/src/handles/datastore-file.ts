@@ -1,8 +1,13 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
-import { VimAbortError } from '@vmkit/vim';
+import { VimAbortError, type VimConnectOptions } from '@vmkit/vim';
 import type { DatastoreURL, VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
+import { directGet } from './direct-get.js';
 import { responseDetail, TransferError, TransferNotFoundError } from './errors.js';
 
 /** How a `/folder` request authenticates. */
@@ -26,6 +31,18 @@ function authOf(auth: FolderAuth): { cookie: string; dispatcher: Dispatcher | un
     return { cookie: `vmware_soap_session=${cookie}`, dispatcher: auth.session.client.dispatcher };
   }
   return { cookie: auth.ticketCookie, dispatcher: auth.dispatcher };
+}
+
+/**
+ * What a connection of the package's own needs to reach the server exactly as the session's client
+ * does: the cookie and the client's TLS settings. Undefined for a ticket (whose dispatcher, if any,
+ * is opaque) and for a client given a dispatcher of its own.
+ */
+function directAuthOf(auth: FolderAuth): { cookie: string; connect: VimConnectOptions } | undefined {
+  if (!('session' in auth)) return undefined;
+  const connect = auth.session.client.connectOptions;
+  if (connect === undefined) return undefined;
+  return { cookie: authOf(auth).cookie, connect };
 }
 
 /** Bytes the progress counter buffers on each side before it pushes back. */
@@ -166,4 +183,91 @@ export async function deleteDatastoreFile(url: DatastoreURL, auth: FolderAuth, o
   await res.body.dump().catch(() => undefined);
   if (res.statusCode === 404) throw new TransferNotFoundError(`${what}: no such file`);
   if (res.statusCode !== 200 && res.statusCode !== 204) throw new TransferError(`${what}: HTTP ${res.statusCode}`, { status: res.statusCode });
+}
+
+/** Options of {@link downloadDatastoreFile}. */
+export interface DownloadDatastoreFileOptions extends DatastoreFileOptions {
+  /** Flush the file to stable storage before it takes the destination's name (path destinations only). Default false. */
+  fsync?: boolean;
+  /** Permissions of a file created at a path destination. Default `0o600`: a disk's bytes are nobody else's business. */
+  mode?: number;
+}
+
+/** What {@link downloadDatastoreFile} resolves with. */
+export interface DownloadResult {
+  /** Bytes written: the file's size. */
+  bytes: number;
+}
+
+/**
+ * Downloads a datastore file over HTTP `/folder` into a local file: to `destination` when it is a
+ * path, or into an open {@link FileHandle} from its offset 0. A path is written under a temporary
+ * name in the same folder and renamed over `destination` only when every byte has arrived and the
+ * size matches the server's Content-Length, so a failure leaves `destination` as it was and no
+ * partial file; a handle is the caller's to clean up.
+ *
+ * With a session, the bytes travel on a connection of the download's own, verified with the
+ * session's TLS settings, and go from the socket to the file through a few reused buffers (as curl
+ * does): no memory is allocated per read, which makes a large download some two to three times faster
+ * than the {@link openDatastoreFile} stream. With a ticket, or a session whose client was given its
+ * own dispatcher, it streams through that dispatcher instead.
+ *
+ * Errors are those of {@link openDatastoreFile}, plus a {@link TransferError} when the local file
+ * cannot be written.
+ */
+export async function downloadDatastoreFile(
+  url: DatastoreURL,
+  auth: FolderAuth,
+  destination: string | FileHandle,
+  options: DownloadDatastoreFileOptions = {},
+): Promise<DownloadResult> {
+  if (typeof destination !== 'string') return downloadInto(url, auth, destination, options);
+  const temporary = join(dirname(destination), `.${basename(destination)}.${randomBytes(6).toString('hex')}.vmkit-download`);
+  let file: FileHandle;
+  try {
+    file = await open(temporary, 'wx', options.mode ?? 0o600);
+  } catch (cause) {
+    throw new TransferError(`cannot create ${temporary}`, { cause });
+  }
+  let done = false;
+  try {
+    const result = await downloadInto(url, auth, file, options);
+    if (options.fsync === true) await file.sync();
+    await file.close();
+    await rename(temporary, destination);
+    done = true;
+    return result;
+  } catch (err) {
+    throw err instanceof TransferError || err instanceof VimAbortError || err instanceof TransferSizeMismatchError
+      ? err
+      : new TransferError(`GET ${url.datastorePath.toString()}: cannot put the file at ${destination}`, { cause: err });
+  } finally {
+    if (!done) {
+      await file.close().catch(() => undefined);
+      await unlink(temporary).catch(() => undefined);
+    }
+  }
+}
+
+/** The body of {@link downloadDatastoreFile} for an open file. */
+async function downloadInto(url: DatastoreURL, auth: FolderAuth, file: FileHandle, options: DatastoreFileOptions): Promise<DownloadResult> {
+  const what = `GET ${url.datastorePath.toString()}`;
+  const direct = directAuthOf(auth);
+  if (direct !== undefined) {
+    const { bytes } = await directGet(new URL(url.toString()), { ...direct, file, what, signal: options.signal, onProgress: options.onProgress });
+    return { bytes };
+  }
+  const { stream } = await openDatastoreFile(url, auth, options);
+  let position = 0;
+  const sink = new Writable({
+    highWaterMark: COUNTER_BUFFER_BYTES,
+    write(chunk: Buffer, _enc, done) {
+      file.write(chunk, 0, chunk.length, position).then(({ bytesWritten }) => {
+        position += bytesWritten;
+        done(bytesWritten === chunk.length ? null : new TransferError(`${what}: the local file took ${bytesWritten} of ${chunk.length} bytes`));
+      }, (cause: unknown) => done(new TransferError(`${what}: writing the local file failed`, { cause })));
+    },
+  });
+  await pipeline(stream, sink);
+  return { bytes: position };
 }
