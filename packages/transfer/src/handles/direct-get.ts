@@ -252,6 +252,8 @@ class DirectGet {
 
   /** After bytes were taken: a full slab is written and the next one taken (none while all are busy). */
   private afterConsume(): void {
+    // A failure (an abort from onProgress, say) writes nothing more: the result may have settled.
+    if (this.failure !== undefined) return;
     if (this.complete) return this.wrapUp();
     if (this.cur !== undefined && this.filled === this.cur.length) {
       this.flush();
@@ -273,6 +275,7 @@ class DirectGet {
         if (this.filled > MAX_HEAD_BYTES) throw new TransferError(`${what}: the answer's head is longer than ${MAX_HEAD_BYTES} bytes`);
         return;
       }
+      if (end + 4 > MAX_HEAD_BYTES) throw new TransferError(`${what}: the answer's head is longer than ${MAX_HEAD_BYTES} bytes`);
       let head: Head;
       let body: Body | undefined;
       try {
@@ -490,7 +493,9 @@ class DirectGet {
   }
 
   private fail(err: Error): void {
-    if (this.failure !== undefined || this.settled) return;
+    if (this.settled) return;
+    // A write that fails after another failure still has to let the result settle.
+    if (this.failure !== undefined) return this.maybeSettle();
     const signal = this.options.signal;
     this.failure =
       signal?.aborted === true && !(err instanceof VimAbortError) ? new VimAbortError(`${this.what} aborted`, { cause: signal.reason ?? err }) : err;
