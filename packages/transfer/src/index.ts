@@ -104,6 +104,10 @@ export type { SparseVmdkReadStreamOptions } from './formats/sparse-reader.js';
 export { createSparseFileWriteStream } from './formats/sparse-file.js';
 /** Options of {@link createSparseFileWriteStream}. */
 export type { SparseFileWriteStreamOptions } from './formats/sparse-file.js';
+/** Converts a stream-optimized VMDK file into a raw image file (holes for zero runs), through reused read buffers. */
+export { convertStreamOptimizedToRaw } from './formats/convert.js';
+/** Options and result of {@link convertStreamOptimizedToRaw}. */
+export type { ConvertToRawOptions, ConvertToRawResult } from './formats/convert.js';
 
 // ---- OVA ----
 

@@ -1,3 +1,14 @@
+/** Options of {@link ByteReader}. */
+export interface ByteReaderOptions {
+  /**
+   * Takes back a chunk of the source once nothing of it is in use any more, for the source to fill
+   * again: a chunk is handed back at the start of the first call after the one that consumed its last
+   * byte. So a view that a read returns stays valid until the next call on the reader, and no longer:
+   * a reader with `recycle` must be used by code that is done with each view before its next call.
+   */
+  recycle?: (chunk: Buffer) => void;
+}
+
 /**
  * A pull reader over an async iterable of byte chunks: exact reads, skips and zero-copy slices, with
  * the position in the stream. Holds at most one partly consumed chunk plus what a pending exact read
@@ -5,6 +16,9 @@
  */
 export class ByteReader {
   readonly #iterator: AsyncIterator<Uint8Array>;
+  readonly #recycle: ((chunk: Buffer) => void) | undefined;
+  /** Chunks consumed to their end during the current call: handed to `recycle` at the next one. */
+  #retired: Buffer[] = [];
   // A queue: chunks[first] is the current chunk, head the offset into it. Consumed chunks are dropped
   // in batches, so that many tiny chunks cost linear time.
   #chunks: Buffer[] = [];
@@ -14,8 +28,17 @@ export class ByteReader {
   #ended = false;
   #position = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
+  constructor(source: AsyncIterable<Uint8Array>, options: ByteReaderOptions = {}) {
     this.#iterator = source[Symbol.asyncIterator]();
+    this.#recycle = options.recycle;
+  }
+
+  /** Hands the chunks retired by the previous calls back to the source: their views are out of use. */
+  #release(): void {
+    if (this.#retired.length === 0) return;
+    const retired = this.#retired;
+    this.#retired = [];
+    for (const chunk of retired) this.#recycle?.(chunk);
   }
 
   /** Bytes consumed so far. */
@@ -50,6 +73,7 @@ export class ByteReader {
 
   /** Buffers at least `n` bytes; false when the source ends first (what there is stays buffered). */
   async ensure(n: number): Promise<boolean> {
+    this.#release();
     while (this.#buffered < n) {
       if (!(await this.#pull())) return false;
     }
@@ -71,6 +95,7 @@ export class ByteReader {
    * that `short(got)` returns.
    */
   async read(n: number, short: (got: number) => Error): Promise<Buffer> {
+    this.#release();
     if (!(await this.ensure(n))) {
       const got = this.#buffered;
       this.#consume(got);
@@ -83,6 +108,7 @@ export class ByteReader {
    * Up to `max` bytes (at least one) without copying when they lie in one chunk; null at the end.
    */
   async readSome(max: number): Promise<Buffer | null> {
+    this.#release();
     if (this.#buffered === 0 && !(await this.#pull())) return null;
     const first = this.#chunks[this.#first];
     if (first === undefined) return null;
@@ -94,6 +120,7 @@ export class ByteReader {
 
   /** Skips `n` bytes; returns how many were skipped (fewer only at the end of the source). */
   async skip(n: number): Promise<number> {
+    this.#release();
     let left = n;
     while (left > 0) {
       if (this.#buffered === 0 && !(await this.#pull())) break;
@@ -106,6 +133,7 @@ export class ByteReader {
 
   /** Reads and discards everything left; returns the byte count. */
   async drain(): Promise<number> {
+    this.#release();
     let n = this.#buffered;
     this.#consume(n);
     while (await this.#pull()) {
@@ -117,6 +145,7 @@ export class ByteReader {
 
   /** Stops the source early (runs its iterator's `return`, which destroys a Node stream). */
   async close(): Promise<void> {
+    this.#retired = [];
     this.#chunks = [];
     this.#first = 0;
     this.#buffered = 0;
@@ -160,6 +189,7 @@ export class ByteReader {
         return;
       }
       left -= avail;
+      if (this.#recycle !== undefined) this.#retired.push(c);
       this.#first++;
       this.#head = 0;
     }

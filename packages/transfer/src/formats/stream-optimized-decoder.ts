@@ -52,10 +52,12 @@ const truncatedAt = (what: string) => (at: number) => (got: number) =>
  * entry point is {@link createStreamOptimizedDecoder}.
  */
 export async function* decodeStreamOptimized(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | ByteReader,
   options: Omit<StreamOptimizedDecoderOptions, 'signal'> = {},
 ): AsyncGenerator<Buffer, void, undefined> {
-  const reader = new ByteReader(source);
+  // The decoder is done with every view a read returns before its next call on the reader, so that
+  // it can read through a reader that recycles its chunks (see ByteReaderOptions.recycle).
+  const reader = source instanceof ByteReader ? source : new ByteReader(source);
   try {
     // A short first sector is reported as bad magic when it is not a VMDK at all, else as truncated.
     const whole = await reader.ensure(SECTOR_SIZE);
@@ -147,9 +149,6 @@ export async function* decodeStreamOptimized(
           throw new VmdkFormatError('bad-table', `more grains than the ${expectedGrains} the grain tables list`, { offset: at });
         }
         const data = await reader.read(size, truncatedAt('compressed grain')(at + 12));
-        const pad = (SECTOR_SIZE - ((12 + size) % SECTOR_SIZE)) % SECTOR_SIZE;
-        // The padding of the very last grain may be missing; anywhere else a short skip means the end.
-        await reader.skip(pad);
         const want = Math.min(grainBytes, capacity - start);
         // Inflated synchronously: a 64 KiB grain takes some tens of microseconds, about a tenth of a
         // round trip through the thread pool (measured), and the output length is capped at a grain.
@@ -162,6 +161,10 @@ export async function* decodeStreamOptimized(
         if (raw.length !== want && raw.length !== grainBytes) {
           throw new VmdkFormatError('bad-grain', `grain at sector ${lba} inflates to ${raw.length} bytes, expected ${want}`, { offset: at });
         }
+        // Only now, with `data` inflated: a reader that recycles its chunks may reuse them from the next call on.
+        const pad = (SECTOR_SIZE - ((12 + size) % SECTOR_SIZE)) % SECTOR_SIZE;
+        // The padding of the very last grain may be missing; anywhere else a short skip means the end.
+        await reader.skip(pad);
         if (start > out) yield* zeros(start - out);
         yield raw.length === want ? raw : raw.subarray(0, want);
         out = start + want;
@@ -278,7 +281,8 @@ async function countGrainsAhead(
 ): Promise<number | undefined> {
   const gdOffset = header.gdOffset ?? 0;
   await skipTo(gdOffset * SECTOR_SIZE, 'grain directory');
-  const gd = await reader.read(header.gdSectors * SECTOR_SIZE, truncatedAt('grain directory')(gdOffset * SECTOR_SIZE));
+  // A copy: the reads below may recycle the chunk a view would point into.
+  const gd = Buffer.from(await reader.read(header.gdSectors * SECTOR_SIZE, truncatedAt('grain directory')(gdOffset * SECTOR_SIZE)));
   const tables = new Map<number, number>(); // sector -> table index
   for (let i = 0; i < header.numGTs; i++) {
     const sector = gd.readUInt32LE(i * 4);
