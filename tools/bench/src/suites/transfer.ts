@@ -8,7 +8,14 @@ import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatastoreURL, VimSession } from '@vmkit/session';
-import { createSparseFileWriteStream, createStreamOptimizedDecoder, openDatastoreFile, writeDatastoreFile } from '@vmkit/transfer';
+import {
+  convertStreamOptimizedToRaw,
+  createSparseFileWriteStream,
+  createStreamOptimizedDecoder,
+  downloadDatastoreFile,
+  openDatastoreFile,
+  writeDatastoreFile,
+} from '@vmkit/transfer';
 import { startSimulator } from '@vmkit/vcsim';
 import { figure, median } from '../figure.js';
 import type { Suite } from '../suite.js';
@@ -129,8 +136,9 @@ const discard = () => new Writable({ write: (_chunk, _enc, done) => done() });
  *   session and the same source, drained into a sink that discards, so that the figure next to
  *   vmkit's shows what Node, the loaded modules and the source cost without it.
  * - `convert`: converts the stream-optimized VMDK `VMKIT_BENCH_VMDK` to the raw file
- *   `VMKIT_BENCH_RAW` once (file read stream -> decoder -> sparse file writer) and prints the seconds
- *   that took. qemu-img runs in a process of its own; so does vmkit, and neither shares a heap (and
+ *   `VMKIT_BENCH_RAW` once with `convertStreamOptimizedToRaw` (file to file, as qemu-img) and prints
+ *   the seconds that took. `convert-stream` does the same through the streams (file read stream ->
+ *   decoder -> sparse file writer), what a caller with a stream from elsewhere uses. qemu-img runs in a process of its own; so does vmkit, and neither shares a heap (and
  *   its garbage collections) with the bench and its simulator. Node's start and module loading are
  *   not counted (an application pays them once, not per disk); qemu-img's start, a few milliseconds,
  *   is.
@@ -139,6 +147,10 @@ export async function transferChild(): Promise<void> {
   const env = process.env;
   let result: object;
   if (env.VMKIT_BENCH_CHILD === 'convert') {
+    const t0 = performance.now();
+    await convertStreamOptimizedToRaw(env.VMKIT_BENCH_VMDK!, env.VMKIT_BENCH_RAW!);
+    result = { seconds: (performance.now() - t0) / 1000 } satisfies SelfTimed;
+  } else if (env.VMKIT_BENCH_CHILD === 'convert-stream') {
     const t0 = performance.now();
     await pipeline(createReadStream(env.VMKIT_BENCH_VMDK!, { highWaterMark: MiB }), createStreamOptimizedDecoder(), createSparseFileWriteStream(env.VMKIT_BENCH_RAW!));
     result = { seconds: (performance.now() - t0) / 1000 } satisfies SelfTimed;
@@ -236,7 +248,8 @@ function rssOfUpload(sim: { url: string; username: string; password: string }, s
  */
 export const transferSuite: Suite = {
   name: 'transfer',
-  description: '1 GiB /folder upload and download (vmkit vs curl), peak RSS of 1 and 4 GiB uploads, stream-optimized -> raw (vmkit vs qemu-img)',
+  description:
+    '1 GiB /folder upload and download (vmkit vs curl; the download also as a stream), peak RSS of 1 and 4 GiB uploads, stream-optimized -> raw (vmkit vs qemu-img; also through streams)',
   async run(ctx) {
     const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-transfer-'));
     try {
@@ -259,19 +272,35 @@ export const transferSuite: Suite = {
         vmkit: () => writeDatastoreFile(up, { session }, createReadStream(local, { highWaterMark: MiB }), size),
         curl: () => run('curl', ['-sSf', '-K', '-', '-H', 'Expect:', '-T', local, '-o', '/dev/null', up.toString()], curlConfig),
       });
-      ctx.log('transfer: 1 GiB download, vmkit and curl');
-      const download = await race(ctx.signal, {
-        vmkit: async () => {
-          const { stream } = await openDatastoreFile(up, { session });
-          await pipeline(stream, discard());
-        },
-        curl: () => run('curl', ['-sSf', '-K', '-', '-o', '/dev/null', up.toString()], curlConfig),
-      });
+      // Download: both write the file to /dev/null, curl through its one buffer, vmkit with
+      // downloadDatastoreFile (a ring of reused buffers). The openDatastoreFile stream, drained into a
+      // sink that discards, is measured beside it as `transfer.download-stream`: a Node stream hands out
+      // a new buffer per socket read, and that allocation (with the page faults of memory glibc gave
+      // back) is most of its cost.
+      ctx.log('transfer: 1 GiB download, vmkit (to a file and as a stream) and curl');
+      const devNull = await open('/dev/null', 'w');
+      let download: Map<string, number>;
+      try {
+        download = await race(ctx.signal, {
+          vmkit: () => downloadDatastoreFile(up, { session }, devNull),
+          stream: async () => {
+            const { stream } = await openDatastoreFile(up, { session });
+            await pipeline(stream, discard());
+          },
+          curl: () => run('curl', ['-sSf', '-K', '-', '-o', '/dev/null', up.toString()], curlConfig),
+        });
+      } finally {
+        await devNull.close();
+      }
       for (const [bench, times] of [['transfer.upload', upload], ['transfer.download', download]] as const) {
         for (const impl of ['vmkit', 'curl'] as const) {
           const t = times.get(impl);
           if (t !== undefined) ctx.emit(figure(bench, impl, 'throughput', size / t / 1e6));
         }
+      }
+      for (const [impl, key] of [['vmkit', 'stream'], ['curl', 'curl']] as const) {
+        const t = download.get(key);
+        if (t !== undefined) ctx.emit(figure('transfer.download-stream', impl, 'throughput', size / t / 1e6));
       }
       await remove('bench/up.bin');
       await rm(local, { force: true });
@@ -294,7 +323,7 @@ export const transferSuite: Suite = {
       }
       if (ctx.signal.aborted) return;
 
-      // ---- Stream-optimized -> raw: vmkit's decoder and qemu-img convert, the same VMDK to a raw file.
+      // ---- Stream-optimized -> raw: vmkit (file to file, and through streams) and qemu-img convert, the same VMDK to a raw file.
       if (spawnSync('qemu-img', ['--version']).status !== 0) {
         ctx.log('transfer: qemu-img is not installed (Debian qemu-utils); transfer.convert skipped');
         return;
@@ -314,6 +343,8 @@ export const transferSuite: Suite = {
       };
       const convert = await race(ctx.signal, {
         vmkit: async () => runChild<SelfTimed>({ VMKIT_BENCH_CHILD: 'convert', VMKIT_BENCH_VMDK: vmdk, VMKIT_BENCH_RAW: await fresh(join(dir, 'vmkit.raw')) }),
+        stream: async () =>
+          runChild<SelfTimed>({ VMKIT_BENCH_CHILD: 'convert-stream', VMKIT_BENCH_VMDK: vmdk, VMKIT_BENCH_RAW: await fresh(join(dir, 'stream.raw')) }),
         'qemu-img': async () => {
           const target = await fresh(join(dir, 'qemu.raw'));
           const t0 = performance.now();
@@ -322,10 +353,17 @@ export const transferSuite: Suite = {
         },
       });
       // A conversion counts only if it is right: vmkit's raw file must equal qemu-img's.
-      if (!ctx.signal.aborted) await run('cmp', ['-s', join(dir, 'vmkit.raw'), join(dir, 'qemu.raw')]);
+      if (!ctx.signal.aborted) {
+        await run('cmp', ['-s', join(dir, 'vmkit.raw'), join(dir, 'qemu.raw')]);
+        await run('cmp', ['-s', join(dir, 'stream.raw'), join(dir, 'qemu.raw')]);
+      }
       for (const impl of ['vmkit', 'qemu-img'] as const) {
         const t = convert.get(impl);
         if (t !== undefined) ctx.emit(figure('transfer.convert', impl, 'throughput', GiB / t / 1e6));
+      }
+      for (const [impl, key] of [['vmkit', 'stream'], ['qemu-img', 'qemu-img']] as const) {
+        const t = convert.get(key);
+        if (t !== undefined) ctx.emit(figure('transfer.convert-stream', impl, 'throughput', GiB / t / 1e6));
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
