@@ -1,13 +1,19 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
 import { acquireGenericServiceTicket, DatastoreURL, VimSession } from '@vmkit/session';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import { VimAbortError } from '@vmkit/vim';
-import { afterAll, describe, expect, it } from 'vitest';
+import { VimAbortError, VimError } from '@vmkit/vim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { fillRandom } from '../../test/images.js';
-import { deleteDatastoreFile, openDatastoreFile, writeDatastoreFile } from './datastore-file.js';
+import { deleteDatastoreFile, downloadDatastoreFile, openDatastoreFile, writeDatastoreFile } from './datastore-file.js';
+import { directGet } from './direct-get.js';
 import { TransferError, TransferNotFoundError } from './errors.js';
 
 // Started at load time: `it.skipIf` below is decided when the tests are collected.
@@ -132,4 +138,186 @@ describe('datastore file handles at scale and with other credentials', () => {
     await expect(openDatastoreFile(url, { session })).rejects.toBeInstanceOf(TransferNotFoundError);
     await expect(deleteDatastoreFile(url, { session })).rejects.toBeInstanceOf(TransferNotFoundError);
   });
+});
+
+const MiB = 1024 * 1024;
+
+function expectMonotonic(progress: readonly number[], last: number): void {
+  expect(progress.length).toBeGreaterThan(0);
+  for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
+  expect(progress.at(-1)).toBe(last);
+}
+
+/** The folder's entries: what a download must leave behind (no `.vmkit-download` temporary). */
+const entries = async (dir: string) => (await readdir(dir)).sort();
+
+describe('downloadDatastoreFile', () => {
+  // 64 MiB and an odd tail: many buffers of the ring, and a last one partly filled.
+  const size = 64 * MiB + 4097;
+  const url = urlOf('transfer-test/download-64m.bin');
+  let digest: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vmkit-download-'));
+    const src = randomSource(size);
+    digest = src.digest;
+    await writeDatastoreFile(url, { session }, src.stream, size);
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('downloads to a path: equal sha256, monotonic progress, the size, mode 0600, no temporary left', async () => {
+    const destination = join(dir, 'disk.bin');
+    const progress: number[] = [];
+    const totals = new Set<number | undefined>();
+    // The session's client owns its connections, so the download takes the direct path (directGet).
+    expect(session.client.connectOptions).toBeDefined();
+    const result = await downloadDatastoreFile(url, { session }, destination, {
+      onProgress: (bytes, total) => {
+        progress.push(bytes);
+        totals.add(total);
+      },
+    });
+    expect(result).toEqual({ bytes: size });
+    expect(await sha256(createReadStream(destination))).toBe(digest);
+    expectMonotonic(progress, size);
+    expect([...totals]).toEqual([size]);
+    expect((await stat(destination)).mode & 0o777).toBe(0o600);
+    expect(await entries(dir)).toEqual(['disk.bin']);
+    await rm(destination);
+  }, 60_000);
+
+  it('downloads into an open FileHandle', async () => {
+    const path = join(dir, 'handle.bin');
+    const file = await open(path, 'w+');
+    try {
+      const result = await downloadDatastoreFile(url, { session }, file);
+      expect(result).toEqual({ bytes: size });
+    } finally {
+      await file.close();
+    }
+    expect(await sha256(createReadStream(path))).toBe(digest);
+    await rm(path);
+  }, 60_000);
+
+  it('reports a missing file as not found, leaving the destination as it was and no temporary', async () => {
+    const destination = join(dir, 'keep.bin');
+    await writeFile(destination, 'the old content');
+    const err: unknown = await downloadDatastoreFile(urlOf('transfer-test/no-such-file.bin'), { session }, destination).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferNotFoundError);
+    expect((err as TransferNotFoundError).code).toBe('VMKIT_TRANSFER_NOT_FOUND');
+    expect(await readFile(destination, 'utf8')).toBe('the old content');
+    expect(await entries(dir)).toEqual(['keep.bin']);
+    await rm(destination);
+  });
+
+  it('stops when aborted mid-download, leaving the destination as it was and no temporary', async () => {
+    const destination = join(dir, 'keep.bin');
+    await writeFile(destination, 'the old content');
+    const controller = new AbortController();
+    let last = 0;
+    const err: unknown = await downloadDatastoreFile(url, { session }, destination, {
+      signal: controller.signal,
+      onProgress: (bytes) => {
+        last = bytes;
+        if (bytes >= 9 * MiB) controller.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VimAbortError);
+    expect((err as VimAbortError).code).toBe('VMKIT_VIM_ABORTED');
+    expect(last).toBeLessThan(size);
+    expect(await readFile(destination, 'utf8')).toBe('the old content');
+    expect(await entries(dir)).toEqual(['keep.bin']);
+    await rm(destination);
+  }, 60_000);
+
+  it('with a generic service ticket, streams through the ticket\'s dispatcher instead', async () => {
+    const destination = join(dir, 'ticket.bin');
+    const agent = new Agent();
+    let dispatched = 0;
+    const counting = agent.compose((dispatch) => (opts, handler) => {
+      dispatched++;
+      return dispatch(opts, handler);
+    });
+    try {
+      const get = await acquireGenericServiceTicket(session, url, 'httpGet');
+      const progress: number[] = [];
+      const result = await downloadDatastoreFile(url, { ticketCookie: get.cookie, dispatcher: counting }, destination, { onProgress: (n) => progress.push(n) });
+      expect(result).toEqual({ bytes: size });
+      expectMonotonic(progress, size);
+    } finally {
+      await agent.close();
+    }
+    expect(dispatched).toBe(1);
+    expect(await sha256(createReadStream(destination))).toBe(digest);
+    expect((await stat(destination)).mode & 0o777).toBe(0o600);
+    await rm(destination);
+  }, 60_000);
+});
+
+describe('downloadDatastoreFile over TLS', () => {
+  let secureSim: Simulator;
+  let secure: VimSession;
+  const size = 5 * MiB + 3;
+  let digest: string;
+  let dir: string;
+  const secureUrl = (path: string) =>
+    new DatastoreURL({ scheme: 'https', server: new URL(secureSim.url).host, path, datacenterPath: 'DC0', datastoreName: 'LocalDS_0' });
+
+  beforeAll(async () => {
+    secureSim = await startSimulator({ tls: true });
+    secure = await VimSession.connect({ host: secureSim.url, username: secureSim.username, password: secureSim.password, ca: secureSim.certificate! });
+    dir = await mkdtemp(join(tmpdir(), 'vmkit-download-tls-'));
+    const src = randomSource(size);
+    digest = src.digest;
+    await writeDatastoreFile(secureUrl('transfer-test/tls.bin'), { session: secure }, src.stream, size);
+  }, 300_000);
+  afterAll(async () => {
+    await secure?.close();
+    await secureSim?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('downloads with the server\'s CA trusted, and with verification turned off', async () => {
+    const destination = join(dir, 'tls.bin');
+    expect(await downloadDatastoreFile(secureUrl('transfer-test/tls.bin'), { session: secure }, destination)).toEqual({ bytes: size });
+    expect(await sha256(createReadStream(destination))).toBe(digest);
+    await rm(destination);
+    const insecure = await VimSession.connect({ host: secureSim.url, username: secureSim.username, password: secureSim.password, insecure: true });
+    try {
+      expect(await downloadDatastoreFile(secureUrl('transfer-test/tls.bin'), { session: insecure }, destination)).toEqual({ bytes: size });
+    } finally {
+      await insecure.close();
+    }
+    expect(await sha256(createReadStream(destination))).toBe(digest);
+    await rm(destination);
+  }, 60_000);
+
+  it('refuses a server that a CA it trusts did not sign, with a typed error that keeps the TLS cause', async () => {
+    const cookie = `vmware_soap_session=${secure.client.sessionCookie ?? ''}`;
+    const path = join(dir, 'refused.bin');
+    const file = await open(path, 'w+');
+    try {
+      // Another CA (a public root), and the system's CAs (no `ca`): neither signed the simulator's certificate.
+      for (const ca of [rootCertificates[0]!, undefined]) {
+        const err: unknown = await directGet(new URL(secureUrl('transfer-test/tls.bin').toString()), {
+          cookie,
+          connect: { rejectUnauthorized: true, connectTimeoutMs: 10_000, ...(ca === undefined ? {} : { ca }) },
+          file,
+          what: 'GET [LocalDS_0] transfer-test/tls.bin',
+        }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(VimError);
+        expect(err).toBeInstanceOf(TransferError);
+        expect((err as TransferError).code).toBe('VMKIT_TRANSFER_FAILED');
+        expect(((err as TransferError).cause as NodeJS.ErrnoException).code).toMatch(/CERT|SIGN|VERIFY/);
+        expect(String(err)).not.toContain(secure.client.sessionCookie);
+        expect(String((err as TransferError).cause)).not.toContain(secure.client.sessionCookie);
+      }
+      expect((await file.stat()).size).toBe(0);
+    } finally {
+      await file.close();
+    }
+  }, 60_000);
 });
