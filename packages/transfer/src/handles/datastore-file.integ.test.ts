@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -232,6 +232,28 @@ describe('downloadDatastoreFile', () => {
     expect(await entries(dir)).toEqual(['keep.bin']);
     await rm(destination);
   }, 60_000);
+
+  it('leaves no temporary when the file cannot take the destination\'s name', async () => {
+    // A folder of that name: the download completes, the rename refuses.
+    await writeDatastoreFile(urlOf('transfer-test/small.bin'), { session }, randomSource(3000).stream, 3000);
+    const destination = join(dir, 'a-folder');
+    await mkdir(join(destination, 'inside'), { recursive: true });
+    const err: unknown = await downloadDatastoreFile(urlOf('transfer-test/small.bin'), { session }, destination).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect((err as TransferError).code).toBe('VMKIT_TRANSFER_FAILED');
+    expect((err as TransferError).cause).toBeDefined();
+    expect(await entries(dir)).toEqual(['a-folder']);
+    await rm(destination, { recursive: true });
+  });
+
+  it('refuses a session that is logged out, leaving no temporary', async () => {
+    const closed = await VimSession.connect({ host: sim.url, username: sim.username, password: sim.password });
+    await closed.close();
+    const err: unknown = await downloadDatastoreFile(url, { session: closed }, join(dir, 'never.bin')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect((err as TransferError).code).toBe('VMKIT_TRANSFER_NOT_AUTHENTICATED');
+    expect(await entries(dir)).toEqual([]);
+  });
 
   it('with a generic service ticket, streams through the ticket\'s dispatcher instead', async () => {
     const destination = join(dir, 'ticket.bin');
