@@ -142,6 +142,8 @@ export { writeDatastoreFile } from './handles/datastore-file.js';
 export { downloadDatastoreFile } from './handles/datastore-file.js';
 /** Options and result of {@link downloadDatastoreFile}. */
 export type { DownloadDatastoreFileOptions, DownloadResult } from './handles/datastore-file.js';
+/** Uploads a local file to a datastore over HTTP `/folder` with PUT, through reused buffers. */
+export { uploadDatastoreFile } from './handles/datastore-file.js';
 /** Deletes a datastore file over HTTP `/folder` with DELETE. */
 export { deleteDatastoreFile } from './handles/datastore-file.js';
 /** How a `/folder` request authenticates (session cookie or generic service ticket), and the handles' options. */

@@ -8,6 +8,7 @@ import { VimAbortError, type VimConnectOptions } from '@vmkit/vim';
 import type { DatastoreURL, VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { directGet } from './direct-get.js';
+import { directPut } from './direct-put.js';
 import { responseDetail, TransferError, TransferNotFoundError } from './errors.js';
 
 /** How a `/folder` request authenticates. */
@@ -270,4 +271,44 @@ async function downloadInto(url: DatastoreURL, auth: FolderAuth, file: FileHandl
   });
   await pipeline(stream, sink);
   return { bytes: position };
+}
+
+/**
+ * Uploads a local file to a datastore over HTTP `/folder` with PUT: the file at `source` (a path), or
+ * an open {@link FileHandle} from its offset 0, whole (its size when the upload starts is the
+ * Content-Length). Resolves once the server has accepted every byte (200 or 201).
+ *
+ * With a session, the bytes travel on a connection of the upload's own, verified with the session's
+ * TLS settings, read into a few reused buffers that each go back to the file once the socket has taken
+ * them: no memory is allocated per read, unlike a file read stream given to
+ * {@link writeDatastoreFile}. With a ticket, or a session whose client was given its own dispatcher, it
+ * streams through that dispatcher instead.
+ *
+ * Errors are those of {@link writeDatastoreFile}; a file that shrinks under the upload is a
+ * {@link TransferSizeMismatchError}, one that cannot be opened or read a {@link TransferError}.
+ */
+export async function uploadDatastoreFile(url: DatastoreURL, auth: FolderAuth, source: string | FileHandle, options: DatastoreFileOptions = {}): Promise<void> {
+  const what = `PUT ${url.datastorePath.toString()}`;
+  let file: FileHandle;
+  if (typeof source === 'string') {
+    try {
+      file = await open(source, 'r');
+    } catch (cause) {
+      throw new TransferError(`${what}: cannot open ${source}`, { cause });
+    }
+  } else {
+    file = source;
+  }
+  try {
+    const { size } = await file.stat();
+    const direct = directAuthOf(auth);
+    if (direct !== undefined) {
+      await directPut(new URL(url.toString()), { ...direct, file, size, what, signal: options.signal, onProgress: options.onProgress });
+      return;
+    }
+    const stream = size === 0 ? Readable.from([]) : file.createReadStream({ start: 0, end: size - 1, autoClose: false, highWaterMark: COUNTER_BUFFER_BYTES });
+    await writeDatastoreFile(url, auth, stream, size, options);
+  } finally {
+    if (typeof source === 'string') await file.close().catch(() => undefined);
+  }
 }

@@ -24,11 +24,11 @@ const SLABS = 4;
 /** Bytes a read lands in while the ring is full (and the socket is being stopped). */
 const SPARE_BYTES = 64 * 1024;
 /** The most bytes a response head may take. */
-const MAX_HEAD_BYTES = 64 * 1024;
+export const MAX_HEAD_BYTES = 64 * 1024;
 /** Bytes of an error response's body kept for the error message. */
-const MAX_DETAIL_BYTES = 4096;
+export const MAX_DETAIL_BYTES = 4096;
 /** How long the server may stay silent once connected, as undici's default body timeout. */
-const IDLE_TIMEOUT_MS = 300_000;
+export const IDLE_TIMEOUT_MS = 300_000;
 
 /** What {@link directGet} needs besides the URL. */
 export interface DirectGetOptions {
@@ -71,13 +71,13 @@ function hexValue(byte: number): number {
 }
 
 /** A response head: status, and the headers that matter here (lower-cased names). */
-interface Head {
+export interface Head {
   status: number;
   headers: Map<string, string>;
 }
 
 /** Parses a response head (without its final empty line); throws a message on anything malformed. */
-function parseHead(text: string): Head {
+export function parseHead(text: string): Head {
   const lines = text.split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/.exec(lines[0] ?? '');
   if (status === null) throw new Error(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`);
@@ -94,6 +94,19 @@ function parseHead(text: string): Head {
   return { status: Number(status[1]), headers };
 }
 
+/**
+ * `text` with the cookie's values masked: a server that echoes the request (in an error page, say)
+ * must not put the session or ticket into an error message.
+ */
+export function redact(text: string, cookie: string): string {
+  let out = text;
+  for (const pair of cookie.split(';')) {
+    const value = pair.slice(pair.indexOf('=') + 1).trim().replace(/^"|"$/g, '');
+    if (value.length >= 4) out = out.split(value).join('***');
+  }
+  return out;
+}
+
 /** How the body of a 2xx answer to a GET is framed (RFC 9112, section 6.3). */
 function bodyOf(head: Head): Body {
   const te = head.headers.get('transfer-encoding');
@@ -108,6 +121,53 @@ function bodyOf(head: Head): Body {
     return { kind: 'length', left: Number(cl) };
   }
   return { kind: 'eof' };
+}
+
+/** A cookie with a line break would end its header early and write the rest as headers of their own. */
+export function refuseCookie(cookie: string, what: string): TransferError | undefined {
+  return /[\r\n]/.test(cookie) ? new TransferError(`${what}: the cookie holds a line break`, { code: 'VMKIT_TRANSFER_NOT_AUTHENTICATED' }) : undefined;
+}
+
+/**
+ * Opens the connection of a direct request to `url`'s host: TLS (for https) verified with the session
+ * client's settings and ALPN `http/1.1`, else plain TCP. With `onread`, reads land in the caller's buffers.
+ */
+export function connectDirect(
+  url: URL,
+  connect: VimConnectOptions,
+  onread?: { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean },
+): Socket {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const base = {
+    host,
+    port: Number(url.port !== '' ? url.port : url.protocol === 'https:' ? 443 : 80),
+    ...(onread === undefined ? {} : { onread }),
+  };
+  if (url.protocol !== 'https:') return netConnect(base);
+  return tlsConnect({
+    ...base,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    rejectUnauthorized: connect.rejectUnauthorized,
+    ...(connect.ca === undefined ? {} : { ca: connect.ca as string | Buffer | (string | Buffer)[] }),
+    ALPNProtocols: ['http/1.1'],
+  });
+}
+
+/** The head of a direct request: one request on a connection of its own, closed after the answer. */
+export function requestHead(method: 'GET' | 'PUT', url: URL, cookie: string, headers: Readonly<Record<string, string>> = {}): string {
+  let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${cookie}\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  return `${head}Accept: */*\r\nUser-Agent: vmkit-transfer\r\nConnection: close\r\n\r\n`;
+}
+
+/**
+ * The error of an answer that is not a success: 404 as {@link TransferNotFoundError}, else the status
+ * with the start of the body (the cookie cut out, should the server echo it).
+ */
+export function statusError(what: string, status: number, detail: string, cookie: string): TransferError {
+  if (status === 404) return new TransferNotFoundError(`${what}: no such file`);
+  const line = redact(detail, cookie).replace(/\s+/g, ' ').trim().slice(0, 300);
+  return new TransferError(`${what}: HTTP ${status}${line === '' ? '' : `: ${line}`}`, { status });
 }
 
 /**
@@ -171,24 +231,10 @@ class DirectGet {
   start(): void {
     const { url, options, what } = this;
     if (options.signal?.aborted === true) return this.reject(new VimAbortError(`${what} aborted`, { cause: options.signal.reason }));
-    // A line break in the cookie would end the header early (and write the rest as headers of its own).
-    if (/[\r\n]/.test(options.cookie)) return this.reject(new TransferError(`${what}: the cookie holds a line break`, { code: 'VMKIT_TRANSFER_NOT_AUTHENTICATED' }));
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const base = {
-      host,
-      port: Number(url.port !== '' ? url.port : url.protocol === 'https:' ? 443 : 80),
-      onread: { buffer: () => this.nextBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) },
-    };
+    const refused = refuseCookie(options.cookie, what);
+    if (refused !== undefined) return this.reject(refused);
     const tls = url.protocol === 'https:';
-    this.socket = tls
-      ? tlsConnect({
-          ...base,
-          ...(isIP(host) === 0 ? { servername: host } : {}),
-          rejectUnauthorized: options.connect.rejectUnauthorized,
-          ...(options.connect.ca === undefined ? {} : { ca: options.connect.ca as string | Buffer | (string | Buffer)[] }),
-          ALPNProtocols: ['http/1.1'],
-        })
-      : netConnect(base);
+    this.socket = connectDirect(url, options.connect, { buffer: () => this.nextBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) });
     const socket = this.socket;
     this.connectTimer = setTimeout(
       () => this.fail(new TransferError(`${what}: no connection within ${options.connect.connectTimeoutMs} ms`)),
@@ -197,10 +243,7 @@ class DirectGet {
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(this.connectTimer);
       socket.setTimeout(IDLE_TIMEOUT_MS, () => this.fail(new TransferError(`${what}: the server sent nothing for ${IDLE_TIMEOUT_MS / 1000} s`)));
-      socket.write(
-        `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nCookie: ${options.cookie}\r\n` +
-          'Accept: */*\r\nUser-Agent: vmkit-transfer\r\nConnection: close\r\n\r\n',
-      );
+      socket.write(requestHead('GET', url, options.cookie));
     });
     socket.on('error', (cause) => this.fail(new TransferError(`${what}: the request failed`, { cause })));
     socket.on('end', () => this.onEnd());
@@ -282,7 +325,7 @@ class DirectGet {
         head = parseHead(slab.toString('latin1', 0, end));
         if (head.status === 200) body = bodyOf(head);
       } catch (err) {
-        throw new TransferError(`${what}: a malformed answer: ${(err as Error).message}`);
+        throw new TransferError(`${what}: a malformed answer: ${redact((err as Error).message, this.options.cookie)}`);
       }
       const rest = this.filled - end - 4;
       slab.copy(slab, 0, end + 4, this.filled);
@@ -514,11 +557,7 @@ class DirectGet {
     if (this.failure !== undefined) return this.reject(this.failure);
     const what = this.what;
     const status = this.head!.status;
-    if (status !== 200) {
-      if (status === 404) return this.reject(new TransferNotFoundError(`${what}: no such file`));
-      const line = this.detail.replace(/\s+/g, ' ').trim().slice(0, 300);
-      return this.reject(new TransferError(`${what}: HTTP ${status}${line === '' ? '' : `: ${line}`}`, { status }));
-    }
+    if (status !== 200) return this.reject(statusError(what, status, this.detail, this.options.cookie));
     if (this.total !== undefined && this.received !== this.total) {
       return this.reject(new TransferSizeMismatchError(this.total, this.received, `${what}: ${this.received} bytes where ${this.total} were announced`));
     }
