@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { VimAbortError, VimError } from '@vmkit/vim';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fillRandom } from '../../test/images.js';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { directGet, type DirectGetOptions } from './direct-get.js';
@@ -18,6 +18,8 @@ const MiB = 1024 * 1024;
 /** The size of one buffer of directGet's ring, and their number (see direct-get.ts). */
 const SLAB = 2 * MiB;
 const SLABS = 4;
+/** The size of the spare buffer reads land in while the ring is full. */
+const SPARE = 64 * 1024;
 /** Recognisable in any text that would leak it. */
 const SECRET = 'Zq7-SECRET-COOKIE-31337';
 const COOKIE = `vmware_soap_session="${SECRET}"`;
@@ -34,6 +36,10 @@ interface TestServer {
 }
 
 type Responder = (socket: Socket) => unknown;
+
+const requestHeads = new WeakMap<Socket, string>();
+/** The request head a responder's socket received. */
+const requestOf = (socket: Socket): string => requestHeads.get(socket) ?? '';
 
 const servers: Server[] = [];
 const openSockets = new Set<Socket>();
@@ -62,6 +68,7 @@ async function serve(respond: Responder): Promise<TestServer> {
       if (!head.includes('\r\n\r\n')) return;
       socket.off('data', onData);
       requests.push(head);
+      requestHeads.set(socket, head);
       Promise.resolve()
         .then(() => respond(socket))
         .catch(() => socket.destroy());
@@ -380,11 +387,21 @@ describe('directGet: a slow file', () => {
     });
     // Writes finish out of order, some quickly and some late.
     const file = new FileRecorder({ delayMs: (i) => [30, 5, 20, 1, 40][i % 5]! });
-    const result = await run(server.url, file);
+    // A read that lands in the 64 KiB spare buffer is copied out of it with Buffer.from.
+    const from = vi.spyOn(Buffer, 'from');
+    let result;
+    let spareReads: number;
+    try {
+      result = await run(server.url, file);
+    } finally {
+      spareReads = from.mock.calls.filter(([arg]) => arg instanceof Uint8Array && arg.buffer.byteLength === SPARE).length;
+      from.mockRestore();
+    }
     expect(result.bytes).toBe(size);
     expect(file.content().equals(body)).toBe(true);
     // Every buffer of the ring was being written at once: the socket had to wait for one to come back.
     expect(file.maxInFlight).toBe(SLABS);
+    expect(spareReads).toBeGreaterThan(0);
     expect(file.inFlight).toBe(0);
   }, 30_000);
 
@@ -548,6 +565,26 @@ describe('directGet: the cookie', () => {
     expect(server.connections()).toBe(0);
   });
 
+  it('stays out of the error when the server echoes the request back', async () => {
+    const echo = (status: string) =>
+      serve((socket) => {
+        const request = Buffer.from(requestOf(socket), 'latin1');
+        socket.end(Buffer.concat([headOf(status, [`Content-Length: ${request.length}`]), request]));
+      });
+    for (const status of ['400 Bad Request', '500 Internal Server Error']) {
+      const server = await echo(status);
+      const err = await failureOf(run(server.url, new FileRecorder()));
+      expectTyped(err, TransferError, 'VMKIT_TRANSFER_HTTP_STATUS');
+      expect(err.message).toContain('Cookie: vmware_soap_session=');
+    }
+    // The request's lines as the answer's head: a malformed header line that holds the cookie.
+    const mangled = await serve((socket) => {
+      const lines = requestOf(socket).split('\r\n').map((l) => (l.startsWith('Cookie:') ? `X ${l}` : l));
+      socket.end(`HTTP/1.1 200 OK\r\n${lines.slice(1).join('\r\n')}`);
+    });
+    expectTyped(await failureOf(run(mangled.url, new FileRecorder())), TransferError, 'VMKIT_TRANSFER_FAILED');
+  });
+
   it('is sent, and appears in no error', async () => {
     // Each failure above already checks its messages and causes; this one makes sure the cookie went out.
     const server = await serve((socket) => socket.end(headOf('403 Forbidden', ['Content-Length: 0'])));
@@ -669,6 +706,22 @@ describe('directGet: the local file and the connection fail', () => {
     const err = await failureOf(run(new URL(`http://127.0.0.1:${port}/folder/x`), new FileRecorder()));
     expectTyped(err, TransferError, 'VMKIT_TRANSFER_FAILED');
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('gives up on a TLS handshake that never completes after the connect timeout', async () => {
+    // A TCP server that accepts and stays silent: the handshake never finishes.
+    const silent = createServer((socket) => {
+      openSockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    servers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const err = await failureOf(
+      directGet(new URL(`https://127.0.0.1:${port}/folder/x`), { ...optionsFor(new FileRecorder()), connect: { ...connect, connectTimeoutMs: 50 } }),
+    );
+    expectTyped(err, TransferError, 'VMKIT_TRANSFER_FAILED');
+    expect(err.message).toContain('no connection within 50 ms');
   });
 
   it('reports a connection reset mid-body as a typed error', async () => {
