@@ -144,6 +144,8 @@ function chunked(body: Buffer, plan: ChunkingPlan): Buffer {
 interface RecorderOptions {
   /** Milliseconds each write takes (a function for a different delay per write). */
   delayMs?: number | ((index: number) => number);
+  /** What write `index` waits for before it completes (after which `delayMs` still applies). */
+  gate?: (index: number, file: FileRecorder) => Promise<void>;
   /** Writes from this one on (0-based) reject. */
   failFrom?: number;
   /** Writes report this many bytes fewer than asked. */
@@ -164,7 +166,15 @@ class FileRecorder {
   callsAfterSettled = 0;
   completionsAfterSettled = 0;
 
+  private readonly waiters: { count: number; resolve: () => void }[] = [];
+
   constructor(private readonly options: RecorderOptions = {}) {}
+
+  /** Resolves once `count` writes have been asked for. */
+  whenWrites(count: number): Promise<void> {
+    if (this.writes.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
 
   get handle(): FileHandle {
     return this as unknown as FileHandle;
@@ -177,7 +187,9 @@ class FileRecorder {
     this.writes.push(record);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    for (const w of this.waiters.filter((x) => this.writes.length >= x.count)) w.resolve();
     try {
+      await this.options.gate?.(index, this);
       const d = this.options.delayMs;
       const ms = typeof d === 'function' ? d(index) : d;
       if (ms !== undefined && ms > 0) await delay(ms);
@@ -202,6 +214,14 @@ class FileRecorder {
     return Buffer.concat(this.writes.map((w) => w.atCall));
   }
 }
+
+/** Resolves `ms` after `signal` aborts. */
+const afterAbort = (signal: AbortSignal, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    const go = () => setTimeout(resolve, ms);
+    if (signal.aborted) go();
+    else signal.addEventListener('abort', go, { once: true });
+  });
 
 // ---------------------------------------------------------------------------------------------------
 // Running a download
@@ -385,8 +405,9 @@ describe('directGet: a slow file', () => {
     const server = await serve(async (socket) => {
       await write(socket, Buffer.concat([headOf('200 OK', [`Content-Length: ${size}`]), body]));
     });
-    // Writes finish out of order, some quickly and some late.
-    const file = new FileRecorder({ delayMs: (i) => [30, 5, 20, 1, 40][i % 5]! });
+    // The first writes wait until every buffer of the ring is being written; after that writes finish
+    // out of order, some quickly and some late.
+    const file = new FileRecorder({ gate: (i, f) => (i < SLABS ? f.whenWrites(SLABS) : Promise.resolve()), delayMs: (i) => [30, 5, 20, 1, 40][i % 5]! });
     // A read that lands in the 64 KiB spare buffer is copied out of it with Buffer.from.
     const from = vi.spyOn(Buffer, 'from');
     let result;
@@ -411,7 +432,7 @@ describe('directGet: a slow file', () => {
     const server = await serve(async (socket) => {
       await write(socket, Buffer.concat([headOf('200 OK', ['Transfer-Encoding: chunked']), chunked(body, { sizes: [100_000, 3, 777_777] })]));
     });
-    const file = new FileRecorder({ delayMs: 25 });
+    const file = new FileRecorder({ gate: (i, f) => (i < SLABS ? f.whenWrites(SLABS) : Promise.resolve()), delayMs: 25 });
     const result = await run(server.url, file);
     expect(result.bytes).toBe(size);
     expect(file.content().equals(body)).toBe(true);
@@ -609,17 +630,22 @@ describe('directGet: abort', () => {
 
   it('fails with VimAbortError mid-body, settling only once the writes in flight are done', async () => {
     const server = await trickle(64 * MiB);
-    const file = new FileRecorder({ delayMs: 40 });
     const controller = new AbortController();
+    // Writes end only after the abort: it finds them in flight.
+    const file = new FileRecorder({ gate: () => afterAbort(controller.signal, 30) });
+    let inFlightAtAbort = 0;
     const err = await failureOf(
       run(server.url, file, {
         signal: controller.signal,
         onProgress: (n) => {
-          if (n >= 5 * MiB) controller.abort(new Error('the user changed their mind'));
+          if (n < 5 * MiB || controller.signal.aborted) return;
+          inFlightAtAbort = file.inFlight;
+          controller.abort(new Error('the user changed their mind'));
         },
       }),
     );
     expectTyped(err, VimAbortError, 'VMKIT_VIM_ABORTED');
+    expect(inFlightAtAbort).toBe(2);
     expect(file.inFlight).toBe(0);
     expect(file.writes.length).toBeGreaterThan(0);
     await delay(100);
@@ -631,16 +657,21 @@ describe('directGet: abort', () => {
     const server = await trickle(16 * MiB);
     const file = new FileRecorder({ delayMs: 10 });
     const controller = new AbortController();
+    let writesAtAbort = -1;
     const err = await failureOf(
       run(server.url, file, {
         signal: controller.signal,
         onProgress: (n) => {
-          if (n === SLAB) controller.abort();
+          if (n !== SLAB) return;
+          writesAtAbort = file.writes.length;
+          controller.abort();
         },
       }),
     );
     expectTyped(err, VimAbortError, 'VMKIT_VIM_ABORTED');
     await delay(50);
+    expect(writesAtAbort).toBe(0);
+    expect(file.writes).toHaveLength(0);
     expect(file.callsAfterSettled).toBe(0);
     expect(file.completionsAfterSettled).toBe(0);
   }, 20_000);
@@ -664,8 +695,9 @@ describe('directGet: abort', () => {
 
   it('settles when a write fails after the abort', async () => {
     const server = await trickle(64 * MiB);
-    const file = new FileRecorder({ delayMs: 40, failFrom: 0 });
     const controller = new AbortController();
+    // The first write is in flight when the abort comes, and fails after it.
+    const file = new FileRecorder({ gate: () => afterAbort(controller.signal, 5), failFrom: 0 });
     const err = await failureOf(
       run(server.url, file, {
         signal: controller.signal,
@@ -680,10 +712,11 @@ describe('directGet: abort', () => {
 });
 
 describe('directGet: the local file and the connection fail', () => {
-  it('reports a write that fails as a TransferError with its cause', async () => {
-    const size = 5 * MiB;
+  it('reports a write that fails as a TransferError with its cause, once the others in flight are done', async () => {
+    const size = 9 * MiB;
     const server = await serve((socket) => void write(socket, Buffer.concat([headOf('200 OK', [`Content-Length: ${size}`]), Buffer.alloc(size)])));
-    const file = new FileRecorder({ failFrom: 1, delayMs: 5 });
+    // Three writes in flight; the second fails, then the third fails too.
+    const file = new FileRecorder({ gate: (i, f) => f.whenWrites(3).then(() => delay(5 * i)), failFrom: 1 });
     const err = await failureOf(run(server.url, file));
     expectTyped(err, TransferError, 'VMKIT_TRANSFER_FAILED');
     expect(String(err.cause)).toContain('EIO');
