@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import { acquireGenericServiceTicket, DatastoreURL, VimSession } from '@vmkit/session';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
 import { VimAbortError, VimError } from '@vmkit/vim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { fillRandom } from '../../test/images.js';
 import { deleteDatastoreFile, downloadDatastoreFile, openDatastoreFile, writeDatastoreFile } from './datastore-file.js';
@@ -315,6 +315,51 @@ describe('downloadDatastoreFile over TLS', () => {
     }
     expect(await sha256(createReadStream(destination))).toBe(digest);
     await rm(destination);
+  }, 60_000);
+
+  it('fills the ring over TLS with a slow file (reads decrypted after the stop go to the spare buffer), every byte in place', async () => {
+    // TLS keeps handing decrypted bytes over after the socket was told to stop: they queue up.
+    const big = 20 * MiB + 5;
+    const src = randomSource(big);
+    const url = secureUrl('transfer-test/tls-big.bin');
+    await writeDatastoreFile(url, { session: secure }, src.stream, big);
+    const out = Buffer.alloc(big);
+    let started = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let release: () => void = () => undefined;
+    const ringFull = new Promise<void>((resolve) => (release = resolve));
+    const file = {
+      async write(buffer: Uint8Array, offset: number, length: number, position: number) {
+        const index = started++;
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        // The first four writes (the whole ring) wait for one another; later ones take a while.
+        if (started === 4) release();
+        await (index < 4 ? ringFull : new Promise((resolve) => setTimeout(resolve, [15, 1, 8][index % 3])));
+        Buffer.from(buffer.buffer, buffer.byteOffset + offset, length).copy(out, position);
+        inFlight--;
+        return { bytesWritten: length, buffer };
+      },
+    };
+    // A read that lands in directGet's 64 KiB spare buffer is copied out of it with Buffer.from.
+    const from = vi.spyOn(Buffer, 'from');
+    let spareReads: number;
+    let result;
+    try {
+      result = await directGet(new URL(url.toString()), {
+        cookie: `vmware_soap_session=${secure.client.sessionCookie ?? ''}`,
+        connect: secure.client.connectOptions!,
+        file: file as unknown as FileHandle,
+        what: 'GET [LocalDS_0] transfer-test/tls-big.bin',
+      });
+    } finally {
+      spareReads = from.mock.calls.filter(([arg]) => arg instanceof Uint8Array && arg.buffer.byteLength === 64 * 1024).length;
+      from.mockRestore();
+    }
+    expect(result).toEqual({ bytes: big, total: big });
+    expect(maxInFlight).toBe(4);
+    expect(spareReads).toBeGreaterThan(0);
+    expect(createHash('sha256').update(out).digest('hex')).toBe(src.digest);
   }, 60_000);
 
   it('refuses a server that a CA it trusts did not sign, with a typed error that keeps the TLS cause', async () => {
