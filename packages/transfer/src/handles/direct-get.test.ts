@@ -523,6 +523,7 @@ describe('directGet: malformed answers', () => {
     ['a chunk shorter than its size', Buffer.concat([ok(['Transfer-Encoding: chunked']), Buffer.from('5\r\nabc\r\n0\r\n\r\n')]), false, failed],
     ['bytes after the end of a chunked body', Buffer.concat([ok(['Transfer-Encoding: chunked']), Buffer.from('3\r\nabc\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n')]), false, failed],
     ['more bytes than the Content-Length', Buffer.concat([ok([`Content-Length: ${body.length - 1}`]), body]), false, failed],
+    ['bytes after a Content-Length of 0', Buffer.concat([ok(['Content-Length: 0']), Buffer.from('abc')]), false, failed],
     ['a Content-Length body cut short by the close', Buffer.concat([ok([`Content-Length: ${body.length + 10}`]), body]), true, short],
     ['a chunked body cut short by the close', Buffer.concat([ok(['Transfer-Encoding: chunked']), Buffer.from('3\r\nabc\r\n5\r\nab')]), true, failed],
     ['a chunked body closed before its trailer ends', Buffer.concat([ok(['Transfer-Encoding: chunked']), Buffer.from('3\r\nabc\r\n0\r\nX-T: 1\r\n')]), true, failed],

@@ -344,6 +344,7 @@ class DirectGet {
           if (this.errorBodyLeft === 0) this.complete = true;
         }
       }
+      if (rest > 0 && this.complete && this.body?.kind === 'length') throw new TransferError(`${what}: the server sent more than the 0 bytes it announced`);
       if (rest > 0 && !this.complete) this.consume(slab, 0, rest);
       return;
     }
