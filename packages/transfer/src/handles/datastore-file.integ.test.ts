@@ -157,12 +157,17 @@ describe('downloadDatastoreFile', () => {
   const url = urlOf('transfer-test/download-64m.bin');
   let digest: string;
   let dir: string;
+  const smallUrl = urlOf('transfer-test/download-small.bin');
+  let smallDigest: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vmkit-download-'));
     const src = randomSource(size);
     digest = src.digest;
     await writeDatastoreFile(url, { session }, src.stream, size);
+    const small = randomSource(3000);
+    smallDigest = small.digest;
+    await writeDatastoreFile(smallUrl, { session }, small.stream, 3000);
   }, 120_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -233,12 +238,21 @@ describe('downloadDatastoreFile', () => {
     await rm(destination);
   }, 60_000);
 
+  it('replaces an existing destination, with fsync and the mode asked for', async () => {
+    const destination = join(dir, 'replaced.bin');
+    await writeFile(destination, 'the old content', { mode: 0o644 });
+    expect(await downloadDatastoreFile(smallUrl, { session }, destination, { fsync: true, mode: 0o640 })).toEqual({ bytes: 3000 });
+    expect(await sha256(createReadStream(destination))).toBe(smallDigest);
+    expect((await stat(destination)).mode & 0o777).toBe(0o640);
+    expect(await entries(dir)).toEqual(['replaced.bin']);
+    await rm(destination);
+  });
+
   it('leaves no temporary when the file cannot take the destination\'s name', async () => {
     // A folder of that name: the download completes, the rename refuses.
-    await writeDatastoreFile(urlOf('transfer-test/small.bin'), { session }, randomSource(3000).stream, 3000);
     const destination = join(dir, 'a-folder');
     await mkdir(join(destination, 'inside'), { recursive: true });
-    const err: unknown = await downloadDatastoreFile(urlOf('transfer-test/small.bin'), { session }, destination).catch((e: unknown) => e);
+    const err: unknown = await downloadDatastoreFile(smallUrl, { session }, destination).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransferError);
     expect((err as TransferError).code).toBe('VMKIT_TRANSFER_FAILED');
     expect((err as TransferError).cause).toBeDefined();
