@@ -14,6 +14,7 @@ import {
   createStreamOptimizedDecoder,
   downloadDatastoreFile,
   openDatastoreFile,
+  uploadDatastoreFile,
   writeDatastoreFile,
 } from '@vmkit/transfer';
 import { startSimulator } from '@vmkit/vcsim';
@@ -113,15 +114,33 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 /**
  * The median time of {@link RUNS} runs of each implementation, interleaved so that drift hits both,
- * after one unmeasured round (JIT, connection pool, page cache warm for everyone alike).
+ * after one unmeasured round (JIT, connection pool, page cache warm for everyone alike). With
+ * `settle`, it runs untimed before every run: see {@link flushDirtyPages}.
  */
-async function race(signal: AbortSignal, impls: Record<string, () => Promise<unknown>>): Promise<Map<string, number>> {
+async function race(
+  signal: AbortSignal,
+  impls: Record<string, () => Promise<unknown>>,
+  settle?: () => Promise<void>,
+): Promise<Map<string, number>> {
   for (const fn of Object.values(impls)) if (!signal.aborted) await fn();
   const samples = new Map<string, number[]>(Object.keys(impls).map((k) => [k, []]));
   for (let i = 0; i < RUNS && !signal.aborted; i++) {
-    for (const [name, fn] of Object.entries(impls)) samples.get(name)!.push(await timed(fn));
+    for (const [name, fn] of Object.entries(impls)) {
+      await settle?.();
+      samples.get(name)!.push(await timed(fn));
+    }
   }
   return new Map([...samples].filter(([, s]) => s.length > 0).map(([k, s]) => [k, median(s)]));
+}
+
+/**
+ * Writes the page cache's dirty pages out (`sync`), untimed. A run that writes a 1 GiB file leaves
+ * some 0.5-1 GiB of dirty pages, and the kernel writes them back while the next run goes (on two cores,
+ * with its CPU): without this, each implementation paid for the one before it, and the convert
+ * figures of one implementation moved by half depending on which ran before it (measured).
+ */
+async function flushDirtyPages(): Promise<void> {
+  await run('sync', []);
 }
 
 const discard = () => new Writable({ write: (_chunk, _enc, done) => done() });
@@ -249,7 +268,7 @@ function rssOfUpload(sim: { url: string; username: string; password: string }, s
 export const transferSuite: Suite = {
   name: 'transfer',
   description:
-    '1 GiB /folder upload and download (vmkit vs curl; the download also as a stream), peak RSS of 1 and 4 GiB uploads, stream-optimized -> raw (vmkit vs qemu-img; also through streams)',
+    '1 GiB /folder upload and download (vmkit vs curl; also through streams), peak RSS of 1 and 4 GiB uploads, stream-optimized -> raw (vmkit vs qemu-img; also through streams)',
   async run(ctx) {
     const dir = await mkdtemp(join(tmpdir(), 'vmkit-bench-transfer-'));
     try {
@@ -267,11 +286,15 @@ export const transferSuite: Suite = {
       const up = folderUrl(sim.url, 'bench/up.bin');
       // curl reads the cookie from its stdin (a config file), never from its command line.
       const curlConfig = `header = "Cookie: vmware_soap_session=${session.client.sessionCookie ?? ''}"\n`;
-      ctx.log('transfer: 1 GiB upload, vmkit and curl');
+      // Upload: both send the local file, curl from its one buffer, vmkit with uploadDatastoreFile (a
+      // ring of reused buffers); writeDatastoreFile with a file read stream is measured beside it as
+      // `transfer.upload-stream`.
+      ctx.log('transfer: 1 GiB upload, vmkit (from the file and from a stream) and curl');
       const upload = await race(ctx.signal, {
-        vmkit: () => writeDatastoreFile(up, { session }, createReadStream(local, { highWaterMark: MiB }), size),
+        vmkit: () => uploadDatastoreFile(up, { session }, local),
+        stream: () => writeDatastoreFile(up, { session }, createReadStream(local, { highWaterMark: MiB }), size),
         curl: () => run('curl', ['-sSf', '-K', '-', '-H', 'Expect:', '-T', local, '-o', '/dev/null', up.toString()], curlConfig),
-      });
+      }, flushDirtyPages);
       // Download: both write the file to /dev/null, curl through its one buffer, vmkit with
       // downloadDatastoreFile (a ring of reused buffers). The openDatastoreFile stream, drained into a
       // sink that discards, is measured beside it as `transfer.download-stream`: a Node stream hands out
@@ -298,9 +321,11 @@ export const transferSuite: Suite = {
           if (t !== undefined) ctx.emit(figure(bench, impl, 'throughput', size / t / 1e6));
         }
       }
-      for (const [impl, key] of [['vmkit', 'stream'], ['curl', 'curl']] as const) {
-        const t = download.get(key);
-        if (t !== undefined) ctx.emit(figure('transfer.download-stream', impl, 'throughput', size / t / 1e6));
+      for (const [bench, times] of [['transfer.upload-stream', upload], ['transfer.download-stream', download]] as const) {
+        for (const [impl, key] of [['vmkit', 'stream'], ['curl', 'curl']] as const) {
+          const t = times.get(key);
+          if (t !== undefined) ctx.emit(figure(bench, impl, 'throughput', size / t / 1e6));
+        }
       }
       await remove('bench/up.bin');
       await rm(local, { force: true });
@@ -351,7 +376,7 @@ export const transferSuite: Suite = {
           await run('qemu-img', ['convert', '-f', 'vmdk', '-O', 'raw', vmdk, target]);
           return { seconds: (performance.now() - t0) / 1000 } satisfies SelfTimed;
         },
-      });
+      }, flushDirtyPages);
       // A conversion counts only if it is right: vmkit's raw file must equal qemu-img's.
       if (!ctx.signal.aborted) {
         await run('cmp', ['-s', join(dir, 'vmkit.raw'), join(dir, 'qemu.raw')]);
