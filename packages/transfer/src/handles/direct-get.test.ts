@@ -553,6 +553,56 @@ describe('directGet: malformed answers', () => {
     expect(err.actual).toBe(body.length);
   });
 
+  it('answers a mutated answer with a consistent result or a typed error, never a crash or a hang', async () => {
+    const body = randomBody(5000, 12);
+    const valid = [
+      Buffer.concat([headOf('200 OK', [`Content-Length: ${body.length}`]), body]),
+      Buffer.concat([headOf('200 OK', ['Transfer-Encoding: chunked']), chunked(body, { sizes: [700, 1, 2100], extension: ';a=1', trailers: ['T: 1'] })]),
+      Buffer.concat([headOf('100 Continue'), headOf('200 OK', [`Content-Length: ${body.length}`]), body]),
+    ];
+    const mutation = fc.record({
+      which: fc.nat({ max: valid.length - 1 }),
+      // Where (a fraction of the answer, weighted to its framing), what, and how.
+      at: fc.oneof(fc.nat({ max: 120 }), fc.nat({ max: 6000 })),
+      byte: fc.constantFrom(0x0d, 0x0a, 0x3a, 0x3b, 0x20, 0x30, 0x66, 0x7a, 0x00),
+      kind: fc.constantFrom('replace', 'insert', 'delete', 'truncate'),
+      cuts: fc.array(fc.nat({ max: 6000 }), { maxLength: 6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(mutation, async ({ which, at, byte, kind, cuts }) => {
+        const original = valid[which]!;
+        const i = at % original.length;
+        const mutated =
+          kind === 'replace'
+            ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i + 1)])
+            : kind === 'insert'
+              ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i)])
+              : kind === 'delete'
+                ? Buffer.concat([original.subarray(0, i), original.subarray(i + 1)])
+                : original.subarray(0, i);
+        const server = await serve(async (socket) => {
+          await sendInPieces(socket, mutated, cuts);
+          socket.end();
+        });
+        const file = new FileRecorder();
+        const outcome = await run(server.url, file).then(
+          (result) => ({ result }),
+          (err: unknown) => ({ err }),
+        );
+        if ('err' in outcome) {
+          expect(outcome.err).toBeInstanceOf(VimError);
+          for (const text of textsOf(outcome.err)) expect(text).not.toContain(SECRET);
+        } else {
+          // Some mutations leave a valid answer (a changed body byte, a header renamed): what it says was written.
+          expect(file.content().length).toBe(outcome.result.bytes);
+          if (outcome.result.total !== undefined) expect(outcome.result.bytes).toBe(outcome.result.total);
+        }
+        expect(file.inFlight).toBe(0);
+      }),
+      { numRuns: 80 },
+    );
+  }, 60_000);
+
   it('refuses random garbage after a status line with a typed error, never a crash or a hang', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.boolean(), async (garbage, end) => {
