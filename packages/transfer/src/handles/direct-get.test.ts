@@ -256,7 +256,7 @@ async function failureOf(promise: Promise<unknown>): Promise<Error> {
 function textsOf(err: unknown): string[] {
   const out: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
-    out.push(e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : JSON.stringify(e) ?? '');
+    out.push(e instanceof Error ? `${String(e)}\n${e.stack ?? ''}` : (JSON.stringify(e) ?? ''));
   }
   return out;
 }
