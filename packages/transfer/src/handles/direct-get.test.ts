@@ -657,6 +657,17 @@ describe('directGet: the cookie', () => {
     expectTyped(await failureOf(run(mangled.url, new FileRecorder())), TransferError, 'VMKIT_TRANSFER_FAILED');
   });
 
+  it('leaves no part of itself in the error when the line quoted is cut where the cookie is', async () => {
+    // A malformed header line is quoted up to 80 characters: here the cookie straddles that cut, so
+    // masking after the cut would find no whole cookie to mask and leave its start in the message.
+    for (const pad of [50, 60, 66, 70]) {
+      const server = await serve((socket) => socket.end(`HTTP/1.1 200 OK\r\nX ${'y'.repeat(pad)} ${SECRET}\r\n\r\n`));
+      const err = await failureOf(run(server.url, new FileRecorder()));
+      expectTyped(err, TransferError, 'VMKIT_TRANSFER_FAILED');
+      for (const text of textsOf(err)) expect(text).not.toContain(SECRET.slice(0, 6));
+    }
+  });
+
   it('is sent, and appears in no error', async () => {
     // Each failure above already checks its messages and causes; this one makes sure the cookie went out.
     const server = await serve((socket) => socket.end(headOf('403 Forbidden', ['Content-Length: 0'])));

@@ -322,7 +322,7 @@ class DirectGet {
       let head: Head;
       let body: Body | undefined;
       try {
-        head = parseHead(slab.toString('latin1', 0, end));
+        head = parseHead(redact(slab.toString('latin1', 0, end), this.options.cookie));
         if (head.status === 200) body = bodyOf(head);
       } catch (err) {
         throw new TransferError(`${what}: a malformed answer: ${redact((err as Error).message, this.options.cookie)}`);
@@ -525,7 +525,12 @@ class DirectGet {
   /** The answer is complete: the last bytes are written, then the result settles. */
   private wrapUp(): void {
     if (!this.wrappedUp) {
-      if (this.queue.length > 0) return; // slabReturned places them, then comes back here
+      if (this.queue.length > 0) {
+        // Bytes that came after the last one of the answer (while the ring was full): past a body
+        // they are a protocol error; past an error answer's body they do not matter.
+        if (this.body !== undefined) return this.fail(new TransferError(`${this.what}: the server sent more bytes after the end of the body`));
+        this.queue.length = 0;
+      }
       this.wrappedUp = true;
       this.socket.destroy();
       if (this.cur !== undefined && this.filled > 0) {

@@ -166,7 +166,7 @@ class DirectPut {
       }
       let head: Head;
       try {
-        head = parseHead(this.headBytes.toString('latin1', 0, end));
+        head = parseHead(redact(this.headBytes.toString('latin1', 0, end), this.options.cookie));
       } catch (err) {
         return this.fail(new TransferError(`${this.what}: a malformed answer: ${redact((err as Error).message, this.options.cookie)}`));
       }
