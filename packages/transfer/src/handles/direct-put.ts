@@ -205,7 +205,9 @@ class DirectPut {
   }
 
   private fail(err: Error): void {
-    if (this.failure !== undefined || this.settled) return;
+    if (this.settled) return;
+    // A read that fails after another failure (an abort, an error answer) must still let the result settle.
+    if (this.failure !== undefined) return this.maybeSettle();
     const signal = this.options.signal;
     this.failure =
       signal?.aborted === true && !(err instanceof VimAbortError) ? new VimAbortError(`${this.what} aborted`, { cause: signal.reason ?? err }) : err;
