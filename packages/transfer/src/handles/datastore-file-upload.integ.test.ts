@@ -3,6 +3,7 @@
  * connection of its own), a ticket's the undici fallback (writeDatastoreFile); every upload is read
  * back and compared by sha256.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -147,6 +148,40 @@ describe('uploadDatastoreFile with a session (the direct PUT)', () => {
     expect(((err as TransferError).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     expect((err as TransferError).message).toContain(missing);
     await expect(openDatastoreFile(url, { session })).rejects.toBeInstanceOf(TransferNotFoundError);
+  });
+
+  it('refuses a directory, a device or a pipe (nothing to send, or a size of 0 that is not the content), creating nothing', async () => {
+    const fifo = join(dir, 'a-pipe');
+    execFileSync('mkfifo', [fifo]);
+    const folder = await mkdtemp(join(dir, 'a-folder-'));
+    for (const [name, source] of [
+      ['folder', folder],
+      ['device', '/dev/zero'],
+      ['pipe', fifo],
+    ] as const) {
+      const url = urlOf(`upload-test/not-regular-${name}.bin`);
+      const err: unknown = await uploadDatastoreFile(url, { session }, source).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(TransferError);
+      expect((err as TransferError).code, name).toBe('VMKIT_TRANSFER_FAILED');
+      expect((err as TransferError).message, name).toContain('not a regular file');
+      await expect(openDatastoreFile(url, { session }), name).rejects.toBeInstanceOf(TransferNotFoundError);
+    }
+    // The same for an open handle on a folder or a device.
+    for (const [name, source] of [
+      ['folder-handle', folder],
+      ['device-handle', '/dev/zero'],
+    ] as const) {
+      const url = urlOf(`upload-test/not-regular-${name}.bin`);
+      const file = await open(source, 'r');
+      try {
+        const err: unknown = await uploadDatastoreFile(url, { session }, file).catch((e: unknown) => e);
+        expect(err, name).toBeInstanceOf(TransferError);
+        expect((err as TransferError).message, name).toContain('not a regular file');
+      } finally {
+        await file.close();
+      }
+      await expect(openDatastoreFile(url, { session }), name).rejects.toBeInstanceOf(TransferNotFoundError);
+    }
   });
 
   it('refuses a logged-out session with a typed error, creating nothing', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -285,22 +285,31 @@ async function downloadInto(url: DatastoreURL, auth: FolderAuth, file: FileHandl
  * streams through that dispatcher instead.
  *
  * Errors are those of {@link writeDatastoreFile}; a file that shrinks under the upload is a
- * {@link TransferSizeMismatchError}, one that cannot be opened or read a {@link TransferError}.
+ * {@link TransferSizeMismatchError}, one that cannot be opened or read a {@link TransferError}, and so
+ * is a source that is not a regular file (a directory, a device, a pipe), refused before any request.
  */
 export async function uploadDatastoreFile(url: DatastoreURL, auth: FolderAuth, source: string | FileHandle, options: DatastoreFileOptions = {}): Promise<void> {
   const what = `PUT ${url.datastorePath.toString()}`;
+  // A directory, a device or a pipe: nothing to read, or a size of 0 that is not its content. Refused
+  // before any request, which would leave an empty or partial file on the datastore.
+  const notRegular = (name: string) => new TransferError(`${what}: ${name} is not a regular file`);
   let file: FileHandle;
   if (typeof source === 'string') {
     try {
+      // Looked at before the open, which for a pipe would wait for a writer.
+      if (!(await stat(source)).isFile()) throw notRegular(source);
       file = await open(source, 'r');
     } catch (cause) {
+      if (cause instanceof TransferError) throw cause;
       throw new TransferError(`${what}: cannot open ${source}`, { cause });
     }
   } else {
     file = source;
   }
   try {
-    const { size } = await file.stat();
+    const info = await file.stat();
+    if (!info.isFile()) throw notRegular(typeof source === 'string' ? source : 'the file handle');
+    const size = info.size;
     const direct = directAuthOf(auth);
     if (direct !== undefined) {
       await directPut(new URL(url.toString()), { ...direct, file, size, what, signal: options.signal, onProgress: options.onProgress });
