@@ -13,7 +13,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { acquireGenericServiceTicket, DatastoreURL, VimSession } from '@vmkit/session';
 import { startSimulator, type Simulator } from '@vmkit/vcsim';
-import { VimError } from '@vmkit/vim';
+import { VimAbortError, VimError } from '@vmkit/vim';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { downloadDatastoreFile, openDatastoreFile, uploadDatastoreFile } from './datastore-file.js';
 import { TransferError, TransferNotFoundError } from './errors.js';
@@ -138,6 +138,28 @@ describe('uploadDatastoreFile with a session (the direct PUT)', () => {
     expect(progress).toEqual([]);
   });
 
+  it('stops with VimAbortError when aborted mid-upload, leaving the local handle usable', async () => {
+    const url = urlOf('upload-test/aborted.bin');
+    const controller = new AbortController();
+    let last = 0;
+    const file = await open(source.path, 'r');
+    try {
+      const err: unknown = await uploadDatastoreFile(url, { session }, file, {
+        signal: controller.signal,
+        onProgress: (bytes) => {
+          last = bytes;
+          if (bytes >= 8 * MiB) controller.abort();
+        },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VimAbortError);
+      expect((err as VimAbortError).code).toBe('VMKIT_VIM_ABORTED');
+      expect(last).toBeLessThan(size);
+      expect((await file.read(Buffer.alloc(10), 0, 10, 0)).bytesRead).toBe(10);
+    } finally {
+      await file.close();
+    }
+  }, 30_000);
+
   it('refuses a missing local file with a TransferError, creating nothing on the datastore', async () => {
     const url = urlOf('upload-test/never.bin');
     const missing = join(dir, 'no-such-file.bin');
@@ -229,6 +251,29 @@ describe('uploadDatastoreFile with a generic service ticket (the fallback)', () 
     await expect(openDatastoreFile(url, { session })).rejects.toBeInstanceOf(TransferNotFoundError);
     // The local file was closed under the refused stream without an error escaping (vitest reports those).
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }, 30_000);
+
+  it('uploads from an open FileHandle through the fallback, leaving it open, also when the ticket is refused', async () => {
+    const size = 2 * MiB + 7;
+    const source = await localFile('ticket-handle.bin', size);
+    const url = urlOf('upload-test/ticket-handle.bin');
+    const file = await open(source.path, 'r');
+    try {
+      await file.read(Buffer.alloc(10), 0, 10, null);
+      const put = await acquireGenericServiceTicket(session, url, 'httpPut');
+      await uploadDatastoreFile(url, { ticketCookie: put.cookie }, file);
+      expect((await file.stat()).size).toBe(size);
+      const err: unknown = await uploadDatastoreFile(urlOf('upload-test/ticket-handle-refused.bin'), { ticketCookie: 'vmware_cgi_ticket="nope-nope"' }, file).catch(
+        (e: unknown) => e,
+      );
+      expect((err as TransferError).status).toBe(401);
+      // Still the caller's, still open, and readable.
+      const { bytesRead } = await file.read(Buffer.alloc(100), 0, 100, 0);
+      expect(bytesRead).toBe(100);
+    } finally {
+      await file.close();
+    }
+    expect(await readBack(url)).toEqual({ bytes: size, digest: source.digest });
   }, 30_000);
 
   it('uploads an empty file through the fallback too', async () => {
