@@ -559,6 +559,63 @@ describe('directPut: the answer', () => {
     expect(file.inFlight).toBe(0);
   });
 
+  it('answers a mutated answer, cut into pieces, with success or a typed error, never a crash or a hang', async () => {
+    const body = randomBody(20_000, 29);
+    const valid = [
+      headOf('200 OK', ['Content-Length: 0']),
+      Buffer.concat([headOf('201 Created', ['Content-Length: 7', 'Server: x']), Buffer.from('created')]),
+      Buffer.concat([headOf('100 Continue'), headOf('200 OK', ['Content-Length: 2']), Buffer.from('ok')]),
+      Buffer.concat([headOf('500 Internal Server Error', ['Content-Length: 5']), Buffer.from('oops!')]),
+      Buffer.concat([headOf('200 OK', ['Transfer-Encoding: chunked']), Buffer.from('2\r\nok\r\n0\r\n\r\n')]),
+    ];
+    const mutation = fc.record({
+      which: fc.nat({ max: valid.length - 1 }),
+      at: fc.nat({ max: 200 }),
+      byte: fc.constantFrom(0x0d, 0x0a, 0x3a, 0x20, 0x30, 0x31, 0x7a, 0x00),
+      kind: fc.constantFrom('replace', 'insert', 'delete', 'truncate'),
+      cuts: fc.array(fc.nat({ max: 200 }), { maxLength: 5 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(mutation, async ({ which, at, byte, kind, cuts }) => {
+        const original = valid[which]!;
+        const i = at % original.length;
+        const mutated =
+          kind === 'replace'
+            ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i + 1)])
+            : kind === 'insert'
+              ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i)])
+              : kind === 'delete'
+                ? Buffer.concat([original.subarray(0, i), original.subarray(i + 1)])
+                : original.subarray(0, i);
+        const server = await serve(async (ex) => {
+          await ex.read(body.length);
+          let from = 0;
+          for (const cut of [...new Set(cuts.map((c) => c % mutated.length))].sort((a, b) => a - b)) {
+            await write(ex.socket, mutated.subarray(from, cut));
+            from = cut;
+            await delay(1);
+          }
+          await write(ex.socket, mutated.subarray(from));
+          ex.socket.end();
+        });
+        const file = new FakeFile(body);
+        const outcome = await settles(run(server.url, file)).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (outcome !== undefined) {
+          expect(outcome).toBeInstanceOf(VimError);
+          for (const text of textsOf(outcome)) expect(text).not.toContain(SECRET);
+        } else {
+          // A success is a 2xx status line that survived the mutation.
+          expect(mutated.toString('latin1')).toMatch(/HTTP\/1\.[01] 20[01]/);
+        }
+        expect(file.inFlight).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+
   it('answers random bytes after a status line with success or a typed error, never a crash or a hang', async () => {
     const body = randomBody(3000, 18);
     await fc.assert(
