@@ -495,7 +495,9 @@ describe('directPut: the answer', () => {
       await write(ex.socket, headOf('200 OK', ['Content-Length: 0']));
       answered();
     });
-    // The client's write callbacks are held back until the answer is in: the answer arrives first.
+    // The client's write callbacks are held back until the answer is in: the answer arrives first. Over
+    // TLS that happens by itself: a TLS socket calls a write back from a setImmediate, which can run
+    // after the poll that reads the answer (small uploads to the TLS simulator show it).
     const held: (() => void)[] = [];
     let hold = true;
     const proto = Socket.prototype as unknown as { write: (...args: unknown[]) => boolean };
