@@ -1,12 +1,11 @@
 /**
  * File to file conversion: a stream-optimized VMDK to a raw image, as `qemu-img convert -O raw` does.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { VimAbortError, VimError } from '@vmkit/vim';
 import { ByteReader } from './byte-reader.js';
+import { replaceFile } from './replace-file.js';
 import { createSparseFileWriteStream } from './sparse-file.js';
 import { decodeStreamOptimized } from './stream-optimized-decoder.js';
 
@@ -70,41 +69,37 @@ function recycledFileChunks(file: FileHandle): { chunks: AsyncIterable<Uint8Arra
  * opened, written or renamed (its `cause` says why).
  */
 export async function convertStreamOptimizedToRaw(source: string, target: string, options: ConvertToRawOptions = {}): Promise<ConvertToRawResult> {
-  const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.vmkit-convert`);
   let input: FileHandle;
   try {
     input = await open(source, 'r');
   } catch (cause) {
     throw new VimError(`cannot open ${source}`, 'VMKIT_TRANSFER_FILE', { cause });
   }
-  let capacity: number | undefined;
-  let done = false;
   try {
-    const { chunks, recycle } = recycledFileChunks(input);
-    const reader = new ByteReader(chunks, { recycle });
-    const decoded = decodeStreamOptimized(reader, { onHeader: (info) => (capacity = info.capacity) });
-    const writer = createSparseFileWriteStream(temporary, {
-      ...(options.holeSize === undefined ? {} : { holeSize: options.holeSize }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-    try {
-      await pipeline(decoded, writer);
-    } catch (err) {
-      if (options.signal?.aborted === true && !(err instanceof VimAbortError)) {
-        throw new VimAbortError('converting to raw was aborted', { cause: options.signal.reason ?? err });
+    return await replaceFile(target, 'vmkit-convert', async (temporary) => {
+      let capacity: number | undefined;
+      const { chunks, recycle } = recycledFileChunks(input);
+      const reader = new ByteReader(chunks, { recycle });
+      const decoded = decodeStreamOptimized(reader, { onHeader: (info) => (capacity = info.capacity) });
+      const writer = createSparseFileWriteStream(temporary, {
+        ...(options.holeSize === undefined ? {} : { holeSize: options.holeSize }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      try {
+        await pipeline(decoded, writer);
+      } catch (err) {
+        if (options.signal?.aborted === true && !(err instanceof VimAbortError)) {
+          throw new VimAbortError('converting to raw was aborted', { cause: options.signal.reason ?? err });
+        }
+        if (err instanceof VimError) throw err;
+        throw new VimError(`cannot write ${target}`, 'VMKIT_TRANSFER_FILE', { cause: err });
       }
-      if (err instanceof VimError) throw err;
-      throw new VimError(`cannot write ${target}`, 'VMKIT_TRANSFER_FILE', { cause: err });
-    }
-    try {
-      await rename(temporary, target);
-    } catch (cause) {
-      throw new VimError(`cannot put the raw image at ${target}`, 'VMKIT_TRANSFER_FILE', { cause });
-    }
-    done = true;
-    return { capacity: capacity ?? 0 };
+      return { capacity: capacity ?? 0 };
+    });
+  } catch (err) {
+    if (err instanceof VimError) throw err;
+    throw new VimError(`cannot put the raw image at ${target}`, 'VMKIT_TRANSFER_FILE', { cause: err });
   } finally {
     await input.close().catch(() => undefined);
-    if (!done) await unlink(temporary).catch(() => undefined);
   }
 }

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request, type Dispatcher } from 'undici';
 import { VimAbortError, type VimConnectOptions } from '@vmkit/vim';
 import type { DatastoreURL, VimSession } from '@vmkit/session';
 import { TransferSizeMismatchError } from '../formats/errors.js';
+import { replaceFile } from '../formats/replace-file.js';
 import { directGet } from './direct-get.js';
 import { directPut } from './direct-put.js';
 import { responseDetail, TransferError, TransferNotFoundError } from './errors.js';
@@ -223,30 +222,26 @@ export async function downloadDatastoreFile(
   options: DownloadDatastoreFileOptions = {},
 ): Promise<DownloadResult> {
   if (typeof destination !== 'string') return downloadInto(url, auth, destination, options);
-  const temporary = join(dirname(destination), `.${basename(destination)}.${randomBytes(6).toString('hex')}.vmkit-download`);
-  let file: FileHandle;
   try {
-    file = await open(temporary, 'wx', options.mode ?? 0o600);
-  } catch (cause) {
-    throw new TransferError(`cannot create ${temporary}`, { cause });
-  }
-  let done = false;
-  try {
-    const result = await downloadInto(url, auth, file, options);
-    if (options.fsync === true) await file.sync();
-    await file.close();
-    await rename(temporary, destination);
-    done = true;
-    return result;
+    return await replaceFile(destination, 'vmkit-download', async (temporary) => {
+      let file: FileHandle;
+      try {
+        file = await open(temporary, 'wx', options.mode ?? 0o600);
+      } catch (cause) {
+        throw new TransferError(`cannot create ${temporary}`, { cause });
+      }
+      try {
+        const result = await downloadInto(url, auth, file, options);
+        if (options.fsync === true) await file.sync();
+        return result;
+      } finally {
+        await file.close();
+      }
+    });
   } catch (err) {
     throw err instanceof TransferError || err instanceof VimAbortError || err instanceof TransferSizeMismatchError
       ? err
       : new TransferError(`GET ${url.datastorePath.toString()}: cannot put the file at ${destination}`, { cause: err });
-  } finally {
-    if (!done) {
-      await file.close().catch(() => undefined);
-      await unlink(temporary).catch(() => undefined);
-    }
   }
 }
 

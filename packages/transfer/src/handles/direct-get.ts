@@ -160,6 +160,49 @@ export function requestHead(method: 'GET' | 'PUT', url: URL, cookie: string, hea
   return `${head}Accept: */*\r\nUser-Agent: vmkit-transfer\r\nConnection: close\r\n\r\n`;
 }
 
+/** What {@link openDirect} needs of the request that opens the connection. */
+export interface DirectRequest {
+  readonly url: URL;
+  readonly cookie: string;
+  readonly connect: VimConnectOptions;
+  readonly signal?: AbortSignal | undefined;
+  /** Names the request in errors: `GET [ds] path`. */
+  readonly what: string;
+  /** The request's head, sent once connected. */
+  readonly head: string;
+  /** What a failure of the connection is called in its error: "the request failed". */
+  readonly failed: string;
+  /** Fails the request (a connect timeout, an idle timeout, a socket error). */
+  fail(err: Error): void;
+  /** Called once the head is sent. */
+  connected?(): void;
+}
+
+/**
+ * Opens the connection of a direct request, or returns why it must not be opened (an aborted
+ * signal, a cookie with a line break). Starts the connect timeout; once connected it arms the idle
+ * timeout and sends the head. Socket errors fail the request.
+ */
+export function openDirect(
+  request: DirectRequest,
+  onread?: { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean },
+): { socket: Socket; connectTimer: NodeJS.Timeout } | Error {
+  const { url, what, connect, signal } = request;
+  if (signal?.aborted === true) return new VimAbortError(`${what} aborted`, { cause: signal.reason });
+  const refused = refuseCookie(request.cookie, what);
+  if (refused !== undefined) return refused;
+  const socket = connectDirect(url, connect, onread);
+  const connectTimer = setTimeout(() => request.fail(new TransferError(`${what}: no connection within ${connect.connectTimeoutMs} ms`)), connect.connectTimeoutMs);
+  socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+    clearTimeout(connectTimer);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => request.fail(new TransferError(`${what}: nothing moved for ${IDLE_TIMEOUT_MS / 1000} s`)));
+    socket.write(request.head);
+    request.connected?.();
+  });
+  socket.on('error', (cause) => request.fail(new TransferError(`${what}: ${request.failed}`, { cause })));
+  return { socket, connectTimer };
+}
+
 /**
  * The error of an answer that is not a success: 404 as {@link TransferNotFoundError}, else the status
  * with the start of the body (the cookie cut out, should the server echo it).
@@ -230,25 +273,15 @@ class DirectGet {
 
   start(): void {
     const { url, options, what } = this;
-    if (options.signal?.aborted === true) return this.reject(new VimAbortError(`${what} aborted`, { cause: options.signal.reason }));
-    const refused = refuseCookie(options.cookie, what);
-    if (refused !== undefined) return this.reject(refused);
-    const tls = url.protocol === 'https:';
-    this.socket = connectDirect(url, options.connect, { buffer: () => this.nextBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) });
-    const socket = this.socket;
-    this.connectTimer = setTimeout(
-      () => this.fail(new TransferError(`${what}: no connection within ${options.connect.connectTimeoutMs} ms`)),
-      options.connect.connectTimeoutMs,
+    const opened = openDirect(
+      { url, cookie: options.cookie, connect: options.connect, signal: options.signal, what, head: requestHead('GET', url, options.cookie), failed: 'the request failed', fail: (err) => this.fail(err) },
+      { buffer: () => this.nextBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) },
     );
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      clearTimeout(this.connectTimer);
-      socket.setTimeout(IDLE_TIMEOUT_MS, () => this.fail(new TransferError(`${what}: the server sent nothing for ${IDLE_TIMEOUT_MS / 1000} s`)));
-      socket.write(requestHead('GET', url, options.cookie));
-    });
-    socket.on('error', (cause) => this.fail(new TransferError(`${what}: the request failed`, { cause })));
-    socket.on('end', () => this.onEnd());
+    if (opened instanceof Error) return this.reject(opened);
+    ({ socket: this.socket, connectTimer: this.connectTimer } = opened);
+    this.socket.on('end', () => this.onEnd());
     // Flowing mode, so that the end of the connection is reported; the bytes go to onRead regardless.
-    socket.resume();
+    this.socket.resume();
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 

@@ -764,6 +764,24 @@ describe('directPut: abort', () => {
     expect(file.callsAfterSettled).toBe(0);
   }, 20_000);
 
+  it("fails with onProgress's own error when onProgress throws, and settles", async () => {
+    const size = 4 * MiB;
+    const file = new FakeFile(Buffer.alloc(size));
+    const { server } = await accepting(undefined, { pauseMs: 1, everyBytes: MiB });
+    const thrown = new Error('the progress bar broke');
+    const err = await failureOf(
+      settles(
+        run(server.url, file, size, {
+          onProgress: (n) => {
+            if (n >= MiB) throw thrown;
+          },
+        }),
+      ),
+    );
+    expect(err).toBe(thrown);
+    expect(file.inFlight).toBe(0);
+  }, 20_000);
+
   it('fails with VimAbortError when aborted while the server has the whole body and has not answered', async () => {
     const size = MiB + 1;
     let gotAll: () => void = () => undefined;

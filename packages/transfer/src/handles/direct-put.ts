@@ -2,18 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { VimAbortError, type VimConnectOptions } from '@vmkit/vim';
 import { TransferSizeMismatchError } from '../formats/errors.js';
-import {
-  connectDirect,
-  IDLE_TIMEOUT_MS,
-  MAX_DETAIL_BYTES,
-  MAX_HEAD_BYTES,
-  parseHead,
-  redact,
-  refuseCookie,
-  requestHead,
-  statusError,
-  type Head,
-} from './direct-get.js';
+import { MAX_DETAIL_BYTES, MAX_HEAD_BYTES, openDirect, parseHead, redact, requestHead, statusError, type Head } from './direct-get.js';
 import { TransferError } from './errors.js';
 
 /*
@@ -89,24 +78,25 @@ class DirectPut {
 
   start(): void {
     const { url, options, what } = this;
-    if (options.signal?.aborted === true) return this.reject(new VimAbortError(`${what} aborted`, { cause: options.signal.reason }));
-    const refused = refuseCookie(options.cookie, what);
-    if (refused !== undefined) return this.reject(refused);
-    const socket = (this.socket = connectDirect(url, options.connect));
-    this.connectTimer = setTimeout(
-      () => this.fail(new TransferError(`${what}: no connection within ${options.connect.connectTimeoutMs} ms`)),
-      options.connect.connectTimeoutMs,
-    );
-    socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      clearTimeout(this.connectTimer);
-      this.connected = true;
-      socket.setTimeout(IDLE_TIMEOUT_MS, () => this.fail(new TransferError(`${what}: the server took nothing for ${IDLE_TIMEOUT_MS / 1000} s`)));
-      socket.write(requestHead('PUT', url, options.cookie, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(options.size) }));
-      this.pump();
+    const head = requestHead('PUT', url, options.cookie, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(options.size) });
+    const opened = openDirect({
+      url,
+      cookie: options.cookie,
+      connect: options.connect,
+      signal: options.signal,
+      what,
+      head,
+      failed: 'the upload failed',
+      fail: (err) => this.fail(err),
+      connected: () => {
+        this.connected = true;
+        this.pump();
+      },
     });
-    socket.on('data', (chunk: Buffer) => this.onAnswer(chunk));
-    socket.on('error', (cause) => this.fail(new TransferError(`${what}: the upload failed`, { cause })));
-    socket.on('end', () => {
+    if (opened instanceof Error) return this.reject(opened);
+    ({ socket: this.socket, connectTimer: this.connectTimer } = opened);
+    this.socket.on('data', (chunk: Buffer) => this.onAnswer(chunk));
+    this.socket.on('end', () => {
       if (this.answered || this.failure !== undefined) return;
       if (this.head === undefined) return this.fail(new TransferError(`${what}: the connection closed before an answer`));
       this.answerComplete();
@@ -141,7 +131,12 @@ class DirectPut {
           this.free.push(slab);
           if (err !== undefined && err !== null) return this.fail(new TransferError(`${this.what}: the upload failed`, { cause: err }));
           this.sent += bytesRead;
-          this.options.onProgress?.(this.sent, this.options.size);
+          try {
+            this.options.onProgress?.(this.sent, this.options.size);
+          } catch (thrown) {
+            // The caller's own error, as a stream would report it: not an uncaught exception in a socket callback.
+            return this.fail(thrown instanceof Error ? thrown : new TransferError(`${this.what}: onProgress threw ${String(thrown)}`));
+          }
           if (this.sent === this.options.size) this.maybeSettle();
           this.pump();
         });
