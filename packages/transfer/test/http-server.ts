@@ -182,3 +182,27 @@ export function textsOf(err: unknown): string[] {
   }
   return out;
 }
+
+/** One change to a valid answer, for the mutation properties of the direct GET and PUT tests. */
+export interface Mutation {
+  /** Where (taken modulo the answer's length). */
+  at: number;
+  /** The byte replaced or inserted. */
+  byte: number;
+  kind: 'replace' | 'insert' | 'delete' | 'truncate';
+}
+
+/** `original` with one byte replaced, inserted or deleted at `at`, or cut off there. */
+export function mutate(original: Buffer, { at, byte, kind }: Mutation): Buffer {
+  const i = at % original.length;
+  switch (kind) {
+    case 'replace':
+      return Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i + 1)]);
+    case 'insert':
+      return Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i)]);
+    case 'delete':
+      return Buffer.concat([original.subarray(0, i), original.subarray(i + 1)]);
+    case 'truncate':
+      return original.subarray(0, i);
+  }
+}

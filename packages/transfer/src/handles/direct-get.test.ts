@@ -9,6 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { VimAbortError, VimError } from '@vmkit/vim';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mutate } from '../../test/http-server.js';
 import { fillRandom } from '../../test/images.js';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { directGet, type DirectGetOptions } from './direct-get.js';
@@ -570,16 +571,7 @@ describe('directGet: malformed answers', () => {
     });
     await fc.assert(
       fc.asyncProperty(mutation, async ({ which, at, byte, kind, cuts }) => {
-        const original = valid[which]!;
-        const i = at % original.length;
-        const mutated =
-          kind === 'replace'
-            ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i + 1)])
-            : kind === 'insert'
-              ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i)])
-              : kind === 'delete'
-                ? Buffer.concat([original.subarray(0, i), original.subarray(i + 1)])
-                : original.subarray(0, i);
+        const mutated = mutate(valid[which]!, { at, byte, kind });
         const server = await serve(async (socket) => {
           await sendInPieces(socket, mutated, cuts);
           socket.end();

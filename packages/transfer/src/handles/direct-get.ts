@@ -227,9 +227,39 @@ export function directGet(url: URL, options: DirectGetOptions): Promise<{ bytes:
   });
 }
 
+/** What a direct GET and a direct PUT share: one socket, the first failure kept, an abort that fails. */
+export abstract class DirectExchange<O extends { readonly what: string; readonly signal?: AbortSignal | undefined }> {
+  /** Names the request in errors. */
+  protected readonly what: string;
+  protected socket!: Socket;
+  protected connectTimer: NodeJS.Timeout | undefined;
+  protected settled = false;
+  protected failure: Error | undefined;
+  protected readonly onAbort = (): void => this.fail(new VimAbortError(`${this.what} aborted`, { cause: this.options.signal?.reason }));
+
+  constructor(protected readonly options: O) {
+    this.what = options.what;
+  }
+
+  /** Keeps the first failure (an abort's, once the signal fired), closes the connection, and settles when it can. */
+  protected fail(err: Error): void {
+    if (this.settled) return;
+    // A second failure (of a read or write still running when the first came) must still let the result settle.
+    if (this.failure !== undefined) return this.maybeSettle();
+    const signal = this.options.signal;
+    this.failure =
+      signal?.aborted === true && !(err instanceof VimAbortError) ? new VimAbortError(`${this.what} aborted`, { cause: signal.reason ?? err }) : err;
+    clearTimeout(this.connectTimer);
+    this.socket.destroy();
+    this.maybeSettle();
+  }
+
+  /** Settles the result once nothing of the exchange is running any more. */
+  protected abstract maybeSettle(): void;
+}
+
 /** One download; see {@link directGet}. */
-class DirectGet {
-  private readonly what: string;
+class DirectGet extends DirectExchange<DirectGetOptions> {
   private readonly slabs = Array.from({ length: SLABS }, () => Buffer.allocUnsafeSlow(SLAB_BYTES));
   /** Where a read lands while the ring is full, until the socket stops or a slab comes back. */
   private readonly spare = Buffer.allocUnsafeSlow(SPARE_BYTES);
@@ -252,23 +282,18 @@ class DirectGet {
   private stopped = false;
   /** Every byte of the answer is in (framing or the connection's end says so). */
   private complete = false;
-  private settled = false;
-  private failure: Error | undefined;
   private chunkState = Chunk.Size;
   private chunkLeft = 0;
   private chunkDigits = 0;
   private lineBytes = 0;
-  private socket!: Socket;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private readonly onAbort = () => this.fail(new VimAbortError(`${this.what} aborted`, { cause: this.options.signal?.reason }));
 
   constructor(
     private readonly url: URL,
-    private readonly options: DirectGetOptions,
+    options: DirectGetOptions,
     private readonly resolve: (result: { bytes: number; total: number | undefined }) => void,
     private readonly reject: (err: Error) => void,
   ) {
-    this.what = options.what;
+    super(options);
   }
 
   start(): void {
@@ -574,20 +599,8 @@ class DirectGet {
     this.maybeSettle();
   }
 
-  private fail(err: Error): void {
-    if (this.settled) return;
-    // A write that fails after another failure still has to let the result settle.
-    if (this.failure !== undefined) return this.maybeSettle();
-    const signal = this.options.signal;
-    this.failure =
-      signal?.aborted === true && !(err instanceof VimAbortError) ? new VimAbortError(`${this.what} aborted`, { cause: signal.reason ?? err }) : err;
-    clearTimeout(this.connectTimer);
-    this.socket.destroy();
-    this.maybeSettle();
-  }
-
   /** Settles once nothing is being written any more. */
-  private maybeSettle(): void {
+  protected override maybeSettle(): void {
     if (this.settled || this.writing > 0) return;
     if (this.failure === undefined && !this.wrappedUp) return;
     this.settled = true;

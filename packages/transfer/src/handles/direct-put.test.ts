@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
 import { VimAbortError, VimError } from '@vmkit/vim';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeServers, failureOf, headOf, serve, textsOf, write, type Exchange, type RawServer } from '../../test/http-server.js';
+import { closeServers, failureOf, headOf, mutate, serve, textsOf, write, type Exchange, type RawServer } from '../../test/http-server.js';
 import { fillRandom } from '../../test/images.js';
 import { TransferSizeMismatchError } from '../formats/errors.js';
 import { directPut, type DirectPutOptions } from './direct-put.js';
@@ -579,16 +579,7 @@ describe('directPut: the answer', () => {
     });
     await fc.assert(
       fc.asyncProperty(mutation, async ({ which, at, byte, kind, cuts }) => {
-        const original = valid[which]!;
-        const i = at % original.length;
-        const mutated =
-          kind === 'replace'
-            ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i + 1)])
-            : kind === 'insert'
-              ? Buffer.concat([original.subarray(0, i), Buffer.from([byte]), original.subarray(i)])
-              : kind === 'delete'
-                ? Buffer.concat([original.subarray(0, i), original.subarray(i + 1)])
-                : original.subarray(0, i);
+        const mutated = mutate(valid[which]!, { at, byte, kind });
         const server = await serve(async (ex) => {
           await ex.read(body.length);
           let from = 0;

@@ -1,8 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { Socket } from 'node:net';
-import { VimAbortError, type VimConnectOptions } from '@vmkit/vim';
+import type { VimConnectOptions } from '@vmkit/vim';
 import { TransferSizeMismatchError } from '../formats/errors.js';
-import { MAX_DETAIL_BYTES, MAX_HEAD_BYTES, openDirect, parseHead, redact, requestHead, statusError, type Head } from './direct-get.js';
+import { DirectExchange, MAX_DETAIL_BYTES, MAX_HEAD_BYTES, openDirect, parseHead, redact, requestHead, statusError, type Head } from './direct-get.js';
 import { TransferError } from './errors.js';
 
 /*
@@ -47,11 +46,8 @@ export function directPut(url: URL, options: DirectPutOptions): Promise<void> {
   });
 }
 
-class DirectPut {
-  private readonly what: string;
+class DirectPut extends DirectExchange<DirectPutOptions> {
   private readonly free: Buffer[] = Array.from({ length: SLABS }, () => Buffer.allocUnsafeSlow(SLAB_BYTES));
-  private socket!: Socket;
-  private connectTimer: NodeJS.Timeout | undefined;
   private connected = false;
   /** The next offset of the file to read, and the bytes the socket has taken. */
   private position = 0;
@@ -63,17 +59,14 @@ class DirectPut {
   private detail = '';
   private bodyLeft = Number.POSITIVE_INFINITY;
   private answered = false;
-  private settled = false;
-  private failure: Error | undefined;
-  private readonly onAbort = () => this.fail(new VimAbortError(`${this.what} aborted`, { cause: this.options.signal?.reason }));
 
   constructor(
     private readonly url: URL,
-    private readonly options: DirectPutOptions,
+    options: DirectPutOptions,
     private readonly resolve: () => void,
     private readonly reject: (err: Error) => void,
   ) {
-    this.what = options.what;
+    super(options);
   }
 
   start(): void {
@@ -199,20 +192,8 @@ class DirectPut {
     this.maybeSettle();
   }
 
-  private fail(err: Error): void {
-    if (this.settled) return;
-    // A read that fails after another failure (an abort, an error answer) must still let the result settle.
-    if (this.failure !== undefined) return this.maybeSettle();
-    const signal = this.options.signal;
-    this.failure =
-      signal?.aborted === true && !(err instanceof VimAbortError) ? new VimAbortError(`${this.what} aborted`, { cause: signal.reason ?? err }) : err;
-    clearTimeout(this.connectTimer);
-    this.socket.destroy();
-    this.maybeSettle();
-  }
-
   /** Settles once no read of the file is running, and on success once the answer and every write are in. */
-  private maybeSettle(): void {
+  protected override maybeSettle(): void {
     if (this.settled || this.reading) return;
     if (this.failure === undefined && !(this.answered && this.sent === this.options.size)) return;
     this.settled = true;
