@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import {
   writeDatastoreFile,
 } from '@vmkit/transfer';
 import { startSimulator } from '@vmkit/vcsim';
+import { runCommand, runJson } from '../child.js';
 import { figure, median } from '../figure.js';
 import type { Suite } from '../suite.js';
 
@@ -91,16 +92,9 @@ async function writeMixedImage(path: string, size: number): Promise<void> {
   }
 }
 
-/** Runs a command to completion; rejects with its stderr when it fails. `input` goes to its stdin. */
-function run(command: string, args: readonly string[], input?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr.trim()}`))));
-    child.stdin.end(input ?? '');
-  });
+/** Runs a command to completion (its output dropped); rejects with its stderr when it fails. `input` goes to its stdin. */
+async function run(command: string, args: readonly string[], input?: string): Promise<void> {
+  await runCommand(command, args, input);
 }
 
 /** What a self-timed implementation resolves with: the seconds it measured itself. */
@@ -232,21 +226,8 @@ function resetPeakRss(): boolean {
 /** Runs {@link transferChild} in a fresh Node process with `env` added and returns what it printed. */
 function runChild<T>(env: Record<string, string>): Promise<T> {
   const entry = new URL(import.meta.url).href;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(entry)}).then((m) => m.transferChild())`], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`the ${env.VMKIT_BENCH_CHILD ?? ''} child exited with ${code}: ${err.trim()}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as T);
-    });
-  });
+  const script = `import(${JSON.stringify(entry)}).then((m) => m.transferChild())`;
+  return runJson<T>(process.execPath, ['--input-type=module', '-e', script], '', { ...process.env, ...env });
 }
 
 /** What an upload child reports: the peak during the measured transfer, and the process's peak before it. */

@@ -12,6 +12,7 @@ import { Agent, request } from 'undici';
 import { startSimulator } from '@vmkit/vcsim';
 import { defaultSchema, PbmClient, RequestEncoder, ResponseDecoder, typed, VimClient } from '@vmkit/vim';
 import { checkSoapRequest, loadVmwareXsd } from '@vmkit/vmodl-gen';
+import { runJson } from '../child.js';
 import { figure, median } from '../figure.js';
 import type { Suite, SuiteContext } from '../suite.js';
 
@@ -32,28 +33,6 @@ const PBM_RELEASE = '6.7';
 const PBM_WSDL = `/usr/lib/python3/dist-packages/oslo_vmware/wsdl/${PBM_RELEASE}/pbmService.wsdl`;
 /** Size of the response the memory figure decodes. */
 const RSS_RESPONSE_BYTES = 50 * 1000 * 1000;
-
-/** Runs a child process, feeding `input` on stdin, and parses the last line of its stdout as JSON. */
-function runJson<T>(command: string, args: readonly string[], input = '', env: NodeJS.ProcessEnv = process.env): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${err.trim().slice(-2000)}`));
-      const last = out.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as T);
-      } catch (cause) {
-        reject(new Error(`${command}: unexpected output ${JSON.stringify(last.slice(0, 200))}`, { cause }));
-      }
-    });
-    child.stdin.end(input);
-  });
-}
 
 /**
  * A peer that serves measurements (tools/bench/peers/vim): set up and warmed once, then timed one run at a
