@@ -28,7 +28,7 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 /** Bytes of an error response's body kept for the error message. */
 export const MAX_DETAIL_BYTES = 4096;
 /** How long the server may stay silent once connected, as undici's default body timeout. */
-export const IDLE_TIMEOUT_MS = 300_000;
+const IDLE_TIMEOUT_MS = 300_000;
 
 /** What {@link directGet} needs besides the URL. */
 export interface DirectGetOptions {
@@ -57,7 +57,6 @@ const enum Chunk {
   Trailer,
   TrailerLine,
   TrailerLf,
-  Done,
 }
 
 const CR = 13;
@@ -124,7 +123,7 @@ function bodyOf(head: Head): Body {
 }
 
 /** A cookie with a line break would end its header early and write the rest as headers of their own. */
-export function refuseCookie(cookie: string, what: string): TransferError | undefined {
+function refuseCookie(cookie: string, what: string): TransferError | undefined {
   return /[\r\n]/.test(cookie) ? new TransferError(`${what}: the cookie holds a line break`, { code: 'VMKIT_TRANSFER_NOT_AUTHENTICATED' }) : undefined;
 }
 
@@ -132,7 +131,7 @@ export function refuseCookie(cookie: string, what: string): TransferError | unde
  * Opens the connection of a direct request to `url`'s host: TLS (for https) verified with the session
  * client's settings and ALPN `http/1.1`, else plain TCP. With `onread`, reads land in the caller's buffers.
  */
-export function connectDirect(
+function connectDirect(
   url: URL,
   connect: VimConnectOptions,
   onread?: { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => boolean },
